@@ -1,0 +1,1 @@
+"""Tenant administrators (people who log in through the tenant's identity providers)."""

@@ -1,0 +1,257 @@
+"""create_app(): middleware, error handlers, and the /v1.7 and /v2 surfaces."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from pers import __version__
+from pers.errors import PROBLEM_CONTENT_TYPE, PersError
+from pers.logs import RequestIdMiddleware
+from pers.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+V1 = "/v1.7"
+V2 = "/v2"
+
+HTTP_CODES = {
+    400: ("BAD_REQUEST", "Bad request", "VALIDATION"),
+    401: ("UNAUTHORIZED", "Missing or invalid credentials", "SECURITY"),
+    403: ("FORBIDDEN", "Not allowed", "SECURITY"),
+    404: ("NOT_FOUND", "Not found", "DOMAIN_RULE"),
+    405: ("METHOD_NOT_ALLOWED", "Method not allowed", "VALIDATION"),
+    409: ("CONFLICT", "Conflict", "DOMAIN_RULE"),
+    413: ("PAYLOAD_TOO_LARGE", "Payload too large", "VALIDATION"),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "Unsupported media type", "VALIDATION"),
+}
+
+
+def problem_response(
+    request: Request,
+    body: dict[str, Any],
+    *,
+    category: str,
+    retryable: bool,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body.setdefault("instance", request.url.path)
+    if request.url.path.startswith(V2 + "/") or request.url.path == V2:
+        # The v2 surface speaks PERS's StructuredError on top of RFC 9457.
+        body.update(
+            category=category,
+            retryable=retryable,
+            correlationId=getattr(request.state, "request_id", None),
+            timestamp=datetime.now(UTC).isoformat(),
+            message=body.get("detail"),
+        )
+    return JSONResponse(
+        body, status_code=body["status"], media_type=PROBLEM_CONTENT_TYPE, headers=headers
+    )
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PersError)
+    async def pers_error(request: Request, exc: PersError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem_response(
+            request, exc.to_problem(), category=exc.category, retryable=exc.retryable,
+            headers=headers,
+        )  # fmt: skip
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": _field_path(err.get("loc", ())),
+                "message": err.get("msg", "invalid"),
+                "type": err.get("type", "value_error"),
+            }
+            for err in exc.errors()
+        ]
+        fields = ", ".join(e["field"] for e in errors)
+        body = {
+            "type": "https://pers.dev/problems/validation-error",
+            "title": "Request validation failed",
+            "status": 400,
+            "detail": f"invalid fields: {fields}" if fields else "invalid request",
+            "code": "VALIDATION_ERROR",
+            "errors": errors,
+        }
+        return problem_response(request, body, category="VALIDATION", retryable=False)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title, category = HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "HTTP error", "TECHNICAL"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no route for {request.method} {request.url.path}"
+        body = {
+            "type": f"https://pers.dev/problems/{code.lower().replace('_', '-')}",
+            "title": title,
+            "status": exc.status_code,
+            "detail": detail,
+            "code": code,
+        }
+        return problem_response(
+            request, body, category=category, retryable=False, headers=exc.headers
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity error answered as 409: %s", exc.orig)
+        body = {
+            "type": "https://pers.dev/problems/conflict",
+            "title": "Conflict",
+            "status": 409,
+            "detail": "the request conflicts with the current state (a unique value is taken)",
+            "code": "CONFLICT",
+        }
+        return problem_response(request, body, category="DOMAIN_RULE", retryable=False)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        body = {
+            "type": "https://pers.dev/problems/internal-error",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "an unexpected error occurred; the request id identifies it in the logs",
+            "code": "INTERNAL_ERROR",
+        }
+        return problem_response(request, body, category="TECHNICAL", retryable=True)
+
+
+SECURITY_SCHEMES = {
+    "projectKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-project-key",
+        "description": "The tenant's projectApiKey (mainnet) or testnetProjectApiKey (testnet).",
+    },
+    "apiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-api-key",
+        "description": "A tenant system API key (POST /tenant/admin/api-key) or business key.",
+    },
+    "platformApiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-api-key",
+        "description": "The deployment's platform operator key (PERS_PLATFORM_API_KEY).",
+    },
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "A PERS JWT: user or admin access token, or the tenant admin JWT.",
+    },
+}
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details (application/problem+json).",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string", "description": "Stable SCREAMING_SNAKE error code"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "type": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
+    """The ASGI app. ``own_runtime``: close the runtime (pool, HTTP client) on shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if own_runtime:
+            await runtime.close()
+
+    app = FastAPI(
+        title="pers",
+        version=__version__,
+        summary="Self-hostable PERS loyalty and rewards backend",
+        description=(
+            "The PERS v1.7.2 contract under `/v1.7` (and the v2 surface under `/v2`). "
+            "Errors are `application/problem+json` with a stable `code`. Every POST accepts an "
+            "`Idempotency-Key` header."
+        ),
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.add_middleware(RequestIdMiddleware)
+    install_error_handlers(app)
+
+    from pers.admins import http_v1 as admins_v1
+    from pers.auth import http_v1 as auth_v1
+    from pers.auth import http_v2 as auth_v2
+    from pers.root import http_v1 as root_v1
+    from pers.tenants import http_v1 as tenants_v1
+
+    app.include_router(auth_v1.well_known)
+    for router in (root_v1.router, tenants_v1.router, auth_v1.router, admins_v1.router):
+        app.include_router(router, prefix=V1)
+    app.include_router(auth_v2.router, prefix=V2)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+            )
+            components = schema.setdefault("components", {})
+            components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
+            components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+            for path_item in schema.get("paths", {}).values():
+                for operation in path_item.values():
+                    responses = operation.get("responses", {})
+                    if "422" in responses and not _declares_422(operation):
+                        del responses["422"]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def _declares_422(operation: dict[str, Any]) -> bool:
+    """FastAPI adds a 422 HTTPValidationError we never send (validation is 400)."""
+    response = operation.get("responses", {}).get("422", {})
+    return PROBLEM_CONTENT_TYPE in response.get("content", {})

@@ -1,0 +1,1 @@
+"""Credentials to RequestContext: project keys, PERS JWTs, API keys, identity providers."""

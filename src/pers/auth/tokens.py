@@ -1,0 +1,114 @@
+"""PERS-issued JWTs: ES256 with the deployment key, published as a JWKS."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+
+from pers.auth.errors import InvalidToken
+from pers.auth.models import ApiKeyType
+from pers.kit.enums import Environment
+
+ALGORITHM = "ES256"
+
+ACCESS_TYPES = frozenset(
+    {
+        ApiKeyType.USER_JWT_ACCESS_TOKEN,
+        ApiKeyType.ADMIN_JWT_ACCESS_TOKEN,
+        ApiKeyType.TENANT_ADMIN_JWT,
+        ApiKeyType.TENANT_SYSTEM_JWT,
+    }
+)
+REFRESH_TYPES = frozenset(
+    {ApiKeyType.USER_JWT_REFRESH_TOKEN, ApiKeyType.ADMIN_JWT_REFRESH_TOKEN}
+)
+
+
+def looks_like_jwt(value: str) -> bool:
+    return value.count(".") == 2 and not value.startswith("pers_")
+
+
+class TokenSigner:
+    def __init__(self, private_key: ec.EllipticCurvePrivateKey, issuer: str) -> None:
+        self._private = private_key
+        self._public = private_key.public_key()
+        self.issuer = issuer
+        jwk: dict[str, Any] = ECAlgorithm.to_jwk(self._public, as_dict=True)
+        canonical = json.dumps(
+            {k: jwk[k] for k in ("crv", "kty", "x", "y")}, separators=(",", ":"), sort_keys=True
+        )
+        digest = hashlib.sha256(canonical.encode()).digest()
+        self.kid = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        self._jwk = {**jwk, "kid": self.kid, "use": "sig", "alg": ALGORITHM}
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self._jwk]}
+
+    def issue(
+        self,
+        *,
+        typ: ApiKeyType,
+        tenant_id: uuid.UUID,
+        environment: Environment,
+        subject: str,
+        now: datetime,
+        ttl: timedelta | None,
+        jti: uuid.UUID,
+        extra: dict[str, Any] | None = None,
+    ) -> str:
+        payload: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": subject,
+            "tenantId": str(tenant_id),
+            "env": environment.value,
+            "typ": typ.value,
+            "jti": str(jti),
+            "iat": int(now.timestamp()),
+        }
+        if ttl is not None:
+            payload["exp"] = int((now + ttl).timestamp())
+        if extra:
+            payload.update(extra)
+        return jwt.encode(payload, self._private, algorithm=ALGORITHM, headers={"kid": self.kid})
+
+    def is_ours(self, token: str) -> bool:
+        try:
+            claims = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return False
+        return isinstance(claims, dict) and claims.get("iss") == self.issuer
+
+    def decode(self, token: str, *, now: datetime) -> dict[str, Any]:
+        """Verify signature, issuer and expiry (against the injectable clock)."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._public,
+                algorithms=[ALGORITHM],
+                issuer=self.issuer,
+                options={"verify_exp": False, "verify_iat": False, "require": ["iss", "sub"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(f"token rejected: {exc}") from exc
+        exp = claims.get("exp")
+        if exp is not None and (not isinstance(exp, int) or exp <= int(now.timestamp())):
+            raise InvalidToken("token expired")
+        for claim in ("tenantId", "env", "typ", "jti"):
+            if not isinstance(claims.get(claim), str):
+                raise InvalidToken(f"token lacks the {claim} claim")
+        try:
+            ApiKeyType(claims["typ"])
+            Environment(claims["env"])
+            uuid.UUID(claims["tenantId"])
+            uuid.UUID(claims["jti"])
+        except ValueError as exc:
+            raise InvalidToken("token claims are malformed") from exc
+        return claims

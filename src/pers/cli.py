@@ -1,0 +1,74 @@
+"""The ``pers`` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pers.config import Settings
+
+
+def _serve(settings: Settings, *, all_in_one: bool) -> int:
+    import uvicorn
+
+    from pers.app import create_app
+    from pers.bootstrap import build_runtime, prepare
+    from pers.logs import configure_logging
+
+    configure_logging(settings.log_level)
+    deployment, urls = prepare(settings)
+    runtime = build_runtime(deployment, urls)
+    app = create_app(runtime)
+    base = f"http://{settings.host}:{settings.port}"
+    mode = "embedded PostgreSQL in " + str(settings.data_dir / "pg") if urls.embedded else "external PostgreSQL"
+    lines = [
+        f"pers {'serve' if all_in_one else 'api'} on {base} ({mode})",
+        f"  API:      {base}/v1.7/",
+        f"  API docs: {base}/docs   (OpenAPI: {base}/openapi.json)",
+    ]
+    if deployment.platform_api_key_generated or not settings.platform_api_key:
+        lines.append(
+            f"  platform key (x-api-key, creates tenants): {deployment.platform_api_key}"
+        )
+        lines.append(f"    stored in {settings.data_dir / 'keys' / 'platform_api_key'}")
+    print("\n".join(lines), flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    return 0
+
+
+def _db(settings: Settings, action: str, revision: str | None) -> int:
+    from pers import migrate
+    from pers.bootstrap import database_urls
+
+    urls = database_urls(settings)
+    role = settings.db_app_role
+    if action == "upgrade":
+        migrate.upgrade(urls.owner, revision or "head", app_role=role)
+    elif action == "downgrade":
+        migrate.downgrade(urls.owner, revision or "-1", app_role=role)
+    elif action == "check":
+        migrate.check(urls.owner, app_role=role)
+    print(f"db {action}: done")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="pers", description="PERS loyalty backend")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="all-in-one: embedded PostgreSQL (by default), migrations, API")
+    sub.add_parser("api", help="the API alone (stateless; run several behind a load balancer)")
+    db = sub.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade", "downgrade", "check"])
+    db.add_argument("revision", nargs="?", help="target (upgrade: head; downgrade: -1)")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    if args.command == "serve":
+        return _serve(settings, all_in_one=True)
+    if args.command == "api":
+        return _serve(settings, all_in_one=False)
+    return _db(settings, args.action, args.revision)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

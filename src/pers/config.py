@@ -1,0 +1,62 @@
+"""Deployment settings, read from ``PERS_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob of a deployment. Unset secrets are generated into ``data_dir`` on first start."""
+
+    model_config = SettingsConfigDict(env_prefix="PERS_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of the owner role (runs migrations). Unset: embedded pgserver.",
+    )
+    app_database_url: str | None = Field(
+        default=None,
+        description="Optional URL of a dedicated login role for the API (must not own tables).",
+    )
+    db_app_role: str = Field(
+        default="pers_app",
+        description="Role the API runs queries as (SET ROLE at connect); does not own the tables.",
+    )
+    db_pool_size: int = Field(default=10, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    data_dir: Path = Field(default=Path(".pers"))
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = "INFO"
+    platform_api_key: str | None = None
+    open_signup: bool = False
+    secret_key: str | None = Field(
+        default=None,
+        description="Master secret (hex, 32+ bytes); derives encryption keys. Unset: generated.",
+    )
+    jwt_private_key: str | None = Field(
+        default=None, description="PEM of the EC P-256 key signing PERS JWTs. Unset: generated."
+    )
+    jwt_issuer: str = "pers"
+    access_token_ttl_seconds: int = Field(default=15 * 60, ge=30)
+    refresh_token_ttl_seconds: int = Field(default=24 * 3600, ge=60)
+    tenant_admin_jwt_ttl_days: int = Field(default=365, ge=1)
+    jwks_cache_seconds: int = Field(default=600, ge=0)
+    http_timeout_seconds: float = Field(default=5.0, gt=0)
+    run_migrations: bool | None = Field(
+        default=None,
+        description="Run migrations at start. Default: only with the embedded database.",
+    )
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

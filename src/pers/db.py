@@ -1,0 +1,108 @@
+"""Engine, sessions, model base, tenant context: the one place that commits.
+
+Two connections exist: the *owner* URL (runs migrations, owns tables) and the *app* URL the API
+uses. The app runs every statement as ``Settings.db_app_role``, which owns nothing, so Row Level
+Security applies to it; the tenant is set per transaction with ``set_config(..., true)``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import MetaData, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import DateTime
+
+from pers.config import Settings
+
+TENANT_SETTING = "pers.tenant_id"
+# Requests with no tenant (the platform operator creating tenants) scope their idempotency rows to
+# this reserved id; no tenant can have it.
+PLATFORM_TENANT_ID = uuid.UUID(int=0)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSONB,
+        list[Any]: JSONB,
+    }
+
+
+def async_url(url: str) -> str:
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str, settings: Settings, *, role: str | None) -> AsyncEngine:
+    server_settings = {"application_name": "pers"}
+    if role:
+        # A startup-time role survives RESET ROLE: the session can never act as the owner.
+        server_settings["role"] = role
+    return create_async_engine(
+        async_url(url),
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=False,
+        connect_args={"server_settings": server_settings},
+    )
+
+
+class Database:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: commits when the block ends normally, rolls back otherwise."""
+        session = self.sessionmaker()
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise
+        finally:
+            await session.close()
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    """Bind the current transaction to ``tenant_id`` for Row Level Security."""
+    await session.execute(
+        text("SELECT set_config(:name, :value, true)"),
+        {"name": TENANT_SETTING, "value": str(tenant_id)},
+    )
+
+
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig: Any = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+    return state in RETRYABLE_SQLSTATES

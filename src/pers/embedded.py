@@ -1,0 +1,31 @@
+"""The embedded PostgreSQL (pgserver) used when ``PERS_DATABASE_URL`` is unset."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "pers"
+
+
+def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
+    """Start (or attach to) the embedded server in ``data_dir/pg``; return an owner URL.
+
+    The server keeps running after this process exits (``cleanup_mode=None``), so restarts
+    and several processes on one data directory share one PostgreSQL and its data.
+    """
+    import pgserver
+
+    pgdata = (data_dir / "pg").resolve()
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server: Any = pgserver.get_server(pgdata, cleanup_mode=None)
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    if "(1 row)" not in exists:
+        server.psql(f'CREATE DATABASE "{database}";')
+        log.info("created embedded database %s", database)
+    uri: str = server.get_uri(database)
+    # pgserver returns postgresql://postgres:@/db?host=/socket; asyncpg wants no empty password.
+    return uri.replace("postgresql://postgres:@", "postgresql://postgres@")

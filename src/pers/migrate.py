@@ -1,0 +1,37 @@
+"""Running Alembic from the ``pers`` command and from tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(owner_url: str, app_role: str = "pers_app") -> Config:
+    config = Config(str(MIGRATIONS / "alembic.ini"))
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("version_locations", str(MIGRATIONS / "versions"))
+    config.set_main_option("sqlalchemy.url", owner_url.replace("%", "%%"))
+    os.environ["PERS_DB_APP_ROLE"] = app_role
+    return config
+
+
+def upgrade(owner_url: str, revision: str = "head", app_role: str = "pers_app") -> None:
+    command.upgrade(alembic_config(owner_url, app_role), revision)
+
+
+def downgrade(owner_url: str, revision: str, app_role: str = "pers_app") -> None:
+    command.downgrade(alembic_config(owner_url, app_role), revision)
+
+
+def check(owner_url: str, app_role: str = "pers_app") -> None:
+    """Fails when the models and the migrated schema differ (``alembic check``)."""
+    command.check(alembic_config(owner_url, app_role))
+
+
+def revision(owner_url: str, message: str) -> None:
+    command.revision(alembic_config(owner_url), message=message, autogenerate=True)

@@ -1,0 +1,1 @@
+"""Root endpoints: welcome, health and credential checks."""

@@ -1,0 +1,1 @@
+"""Tenants (projects): their settings, project keys and public views."""

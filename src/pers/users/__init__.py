@@ -1,0 +1,1 @@
+"""End users of a tenant and the external identities they log in with."""

@@ -1,0 +1,166 @@
+"""Test harness: a fresh database per run on the embedded PostgreSQL (or
+``PERS_TEST_DATABASE_URL``), built by the migrations, and the ASGI app through httpx."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.engine import make_url
+
+from pers import migrate
+from pers.app import create_app
+from pers.bootstrap import DatabaseUrls, build_runtime
+from pers.config import Settings
+from pers.deployment import load_deployment
+from pers.runtime import Runtime
+
+ROOT = Path(__file__).resolve().parent.parent
+PLATFORM_KEY = "pers_platform_test_key"
+
+
+class MovableClock:
+    """Real time plus an offset tests can move; reset after every test."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+def _server_url() -> str:
+    external = os.environ.get("PERS_TEST_DATABASE_URL")
+    if external:
+        return external
+    from pers.embedded import start_embedded
+
+    return start_embedded(ROOT / ".pers-test", "postgres")
+
+
+def _create_database(server_url: str, name: str) -> str:
+    import asyncio
+
+    import asyncpg
+
+    url = make_url(server_url)
+
+    async def create() -> None:
+        conn = await asyncpg.connect(
+            user=url.username, password=url.password, host=url.query.get("host", url.host),
+            port=url.port, database=url.database or "postgres",
+        )  # fmt: skip
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return _server_url()
+
+
+@pytest.fixture(scope="session")
+def owner_url(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    url = _create_database(server_url, f"pers_test_{worker}")
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def make_fresh_database(server_url: str) -> Any:
+    """A new empty database (for migration tests); returns its owner URL."""
+
+    def make(name: str) -> str:
+        return _create_database(server_url, name)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("data"),
+        platform_api_key=PLATFORM_KEY,
+        database_url="postgresql://unused",  # the tests pass URLs explicitly
+        jwks_cache_seconds=0,
+    )
+
+
+@pytest.fixture(scope="session")
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture(autouse=True)
+def _reset_clock(clock: MovableClock) -> Iterator[None]:
+    yield
+    clock.offset = timedelta(0)
+
+
+@pytest.fixture(scope="session")
+async def runtime(settings: Settings, owner_url: str, clock: MovableClock) -> AsyncIterator[Runtime]:
+    deployment = load_deployment(settings)
+    rt = build_runtime(deployment, DatabaseUrls(owner=owner_url, app=owner_url, embedded=False), clock)
+    yield rt
+    await rt.close()
+
+
+@pytest.fixture(scope="session")
+async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(runtime, own_runtime=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://pers.test") as c:
+        yield c
+
+
+class TenantHandle:
+    """A tenant created through the API, with its one-time credentials."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = body
+        self.id = uuid.UUID(body["id"])
+        self.project_key: str = body["projectApiKey"]
+        self.testnet_key: str = body["testnetProjectApiKey"]
+        self.admin_jwt: str = body["jwt"]
+
+    @property
+    def admin(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_jwt}"}
+
+    @property
+    def public(self) -> dict[str, str]:
+        return {"x-project-key": self.testnet_key}
+
+
+async def create_tenant(client: httpx.AsyncClient, name: str = "Acme") -> TenantHandle:
+    response = await client.post(
+        "/v1.7/tenant", json={"projectName": name}, headers={"x-api-key": PLATFORM_KEY}
+    )
+    assert response.status_code == 201, response.text
+    return TenantHandle(response.json())
+
+
+@pytest.fixture
+async def tenant(client: httpx.AsyncClient) -> TenantHandle:
+    return await create_tenant(client, "Tenant A")
+
+
+@pytest.fixture
+async def other_tenant(client: httpx.AsyncClient) -> TenantHandle:
+    return await create_tenant(client, "Tenant B")
