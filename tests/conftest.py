@@ -114,9 +114,13 @@ def _reset_clock(clock: MovableClock) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-async def runtime(settings: Settings, owner_url: str, clock: MovableClock) -> AsyncIterator[Runtime]:
+async def runtime(
+    settings: Settings, owner_url: str, clock: MovableClock
+) -> AsyncIterator[Runtime]:
     deployment = load_deployment(settings)
-    rt = build_runtime(deployment, DatabaseUrls(owner=owner_url, app=owner_url, embedded=False), clock)
+    rt = build_runtime(
+        deployment, DatabaseUrls(owner=owner_url, app=owner_url, embedded=False), clock
+    )
     yield rt
     await rt.close()
 

@@ -9,9 +9,12 @@ async def test_root_answers(client: httpx.AsyncClient) -> None:
     assert response.json()["name"] == "pers"
 
 
-async def test_tenant_admin_can_update_and_read(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
+async def test_tenant_admin_can_update_and_read(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
     response = await client.put(
-        "/v1.7/tenant/admin", json={"projectDescription": "hi", "stripeApiKey": "sk_test_1"},
+        "/v1.7/tenant/admin",
+        json={"projectDescription": "hi", "stripeApiKey": "sk_test_1"},
         headers=tenant.admin,
     )
     assert response.status_code == 200, response.text

@@ -96,7 +96,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code, title, category = HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", "HTTP error", "TECHNICAL"))
+        code, title, category = HTTP_CODES.get(
+            exc.status_code, ("HTTP_ERROR", "HTTP error", "TECHNICAL")
+        )
         detail = exc.detail if isinstance(exc.detail, str) else title
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no route for {request.method} {request.url.path}"
@@ -107,9 +109,8 @@ def install_error_handlers(app: FastAPI) -> None:
             "detail": detail,
             "code": code,
         }
-        return problem_response(
-            request, body, category=category, retryable=False, headers=exc.headers
-        )
+        headers = dict(exc.headers) if exc.headers else None
+        return problem_response(request, body, category=category, retryable=False, headers=headers)
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:

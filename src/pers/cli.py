@@ -21,16 +21,18 @@ def _serve(settings: Settings, *, all_in_one: bool) -> int:
     runtime = build_runtime(deployment, urls)
     app = create_app(runtime)
     base = f"http://{settings.host}:{settings.port}"
-    mode = "embedded PostgreSQL in " + str(settings.data_dir / "pg") if urls.embedded else "external PostgreSQL"
+    mode = (
+        "embedded PostgreSQL in " + str(settings.data_dir / "pg")
+        if urls.embedded
+        else "external PostgreSQL"
+    )
     lines = [
         f"pers {'serve' if all_in_one else 'api'} on {base} ({mode})",
         f"  API:      {base}/v1.7/",
         f"  API docs: {base}/docs   (OpenAPI: {base}/openapi.json)",
     ]
     if deployment.platform_api_key_generated or not settings.platform_api_key:
-        lines.append(
-            f"  platform key (x-api-key, creates tenants): {deployment.platform_api_key}"
-        )
+        lines.append(f"  platform key (x-api-key, creates tenants): {deployment.platform_api_key}")
         lines.append(f"    stored in {settings.data_dir / 'keys' / 'platform_api_key'}")
     print("\n".join(lines), flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)

@@ -17,8 +17,13 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import DateTime
 
 from pers.config import Settings
@@ -104,5 +109,7 @@ def is_retryable(exc: BaseException) -> bool:
     if not isinstance(exc, DBAPIError):
         return False
     orig: Any = exc.orig
-    state = getattr(orig, "sqlstate", None) or getattr(getattr(orig, "__cause__", None), "sqlstate", None)
+    state = getattr(orig, "sqlstate", None) or getattr(
+        getattr(orig, "__cause__", None), "sqlstate", None
+    )
     return state in RETRYABLE_SQLSTATES

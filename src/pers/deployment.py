@@ -72,9 +72,7 @@ def load_deployment(settings: Settings) -> Deployment:
     else:
         pem, _ = _read_or_create(keys_dir / "jwt_signing_key.pem", _new_ec_pem())
     key = serialization.load_pem_private_key(pem, password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(
-        key.curve, ec.SECP256R1
-    ):
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
         raise ValueError("the JWT signing key must be an EC P-256 private key (ES256)")
     return Deployment(
         settings=settings,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "pers"
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
@@ -17,12 +20,18 @@ def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
     The server keeps running after this process exits (``cleanup_mode=None``), so restarts
     and several processes on one data directory share one PostgreSQL and its data.
     """
-    import pgserver
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); pgserver copes.
+        warnings.simplefilter("ignore")
+        import pgserver
+
+    if not _IDENTIFIER.match(database):
+        raise ValueError(f"unsafe database name {database!r}")
 
     pgdata = (data_dir / "pg").resolve()
     pgdata.mkdir(parents=True, exist_ok=True)
-    server: Any = pgserver.get_server(pgdata, cleanup_mode=None)
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
+    server: Any = pgserver.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")  # noqa: S608
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')
         log.info("created embedded database %s", database)

@@ -50,6 +50,8 @@ def configure_logging(level: str) -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    for noisy in ("pgserver", "alembic.runtime.plugins", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(max(root.level, logging.WARNING))
 
 
 access_log = logging.getLogger("pers.access")

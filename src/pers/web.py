@@ -25,7 +25,7 @@ MAX_ATTEMPTS = 3
 IDEMPOTENCY_HEADER = "idempotency-key"
 
 
-class ReplayStoredResponse(Exception):  # noqa: N818 - control flow, not an error
+class ReplayStoredResponse(Exception):
     def __init__(self, replay: idempotency.Replay) -> None:
         self.replay = replay
 
@@ -102,6 +102,7 @@ class Access:
     def openapi_security(self) -> list[dict[str, list[str]]]:
         options: list[dict[str, list[str]]] = []
         for kind in sorted(self.kinds):
+            option: dict[str, list[str]]
             match kind:
                 case PrincipalKind.ANONYMOUS:
                     option = {}
@@ -134,7 +135,10 @@ PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 
 
 def _problem(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_SCHEMA}}}
+    return {
+        "description": description,
+        "content": {PROBLEM_CONTENT_TYPE: {"schema": PROBLEM_SCHEMA}},
+    }
 
 
 class PersRoute(APIRoute):
@@ -156,7 +160,7 @@ class PersRoute(APIRoute):
             extra.setdefault("security", [])
         if "{" in path:
             errors[404] = _problem("Not found, or belongs to another tenant")
-        if self.methods & {"POST", "PUT", "DELETE", "PATCH"}:
+        if (self.methods or set()) & {"POST", "PUT", "DELETE", "PATCH"}:
             errors[409] = _problem("Conflict (state, or Idempotency-Key in flight)")
             errors[422] = _problem("A business rule rejected the request")
         for status, spec in errors.items():

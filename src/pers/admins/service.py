@@ -19,12 +19,16 @@ class SelfDemotion(BusinessRuleViolation):
     title = "An admin cannot demote or deactivate themselves"
 
 
-async def get_active(session: AsyncSession, tenant_id: uuid.UUID, admin_id: uuid.UUID) -> Admin | None:
+async def get_active(
+    session: AsyncSession, tenant_id: uuid.UUID, admin_id: uuid.UUID
+) -> Admin | None:
     admin = await repository.get(session, tenant_id, admin_id)
     return admin if admin is not None and admin.is_active else None
 
 
-async def find_active_by_email(session: AsyncSession, tenant_id: uuid.UUID, email: str) -> Admin | None:
+async def find_active_by_email(
+    session: AsyncSession, tenant_id: uuid.UUID, email: str
+) -> Admin | None:
     admin = await repository.get_by_email(session, tenant_id, email)
     return admin if admin is not None and admin.is_active else None
 

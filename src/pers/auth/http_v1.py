@@ -148,7 +148,9 @@ async def verify(
 ) -> VerifyRead:
     """`valid`, the token's `payload`, or the `errorMessage` saying why not."""
     result = await login.verify(session, rt, ctx, token=body.auth_token)
-    return VerifyRead(valid=result.valid, payload=result.payload, error_message=result.error_message)
+    return VerifyRead(
+        valid=result.valid, payload=result.payload, error_message=result.error_message
+    )
 
 
 @well_known.get("/.well-known/jwks.json", summary="Public keys of PERS-issued JWTs")

@@ -113,10 +113,12 @@ async def refresh(
     if await tenants_service.bind_tenant(session, claims.tenant_id) is None:
         raise InvalidToken("the token's tenant does not exist")
     if claims.kind is PrincipalKind.USER:
-        active = await users_service.get_active(session, claims.tenant_id, claims.subject_id)
+        user = await users_service.get_active(session, claims.tenant_id, claims.subject_id)
+        active = user is not None
     else:
-        active = await admins_service.get_active(session, claims.tenant_id, claims.subject_id)
-    if active is None:
+        admin = await admins_service.get_active(session, claims.tenant_id, claims.subject_id)
+        active = admin is not None
+    if not active:
         raise InvalidToken("the session's user or admin is gone or deactivated")
     return await auth_service.rotate_refresh(session, rt, claims, refresh_token, ctx.now)
 
@@ -132,9 +134,11 @@ async def verify(
         if ctx.tenant_id is not None and str(ctx.tenant_id) != tenant_id:
             raise TenantMismatch()
         typ = claims["typ"]
-        if ctx.tenant_id is None:
-            if await tenants_service.bind_tenant(session, uuid.UUID(tenant_id)) is None:
-                raise InvalidToken("the token's tenant does not exist")
+        if (
+            ctx.tenant_id is None
+            and await tenants_service.bind_tenant(session, uuid.UUID(tenant_id)) is None
+        ):
+            raise InvalidToken("the token's tenant does not exist")
         if typ in {t.value for t in auth_service.LONG_LIVED_TYPES}:
             await auth_service.check_long_lived(session, claims, token, ctx.now)
         elif typ in {t.value for t in REFRESH_TYPES}:

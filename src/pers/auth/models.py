@@ -25,8 +25,13 @@ class ApiKeyType(StrEnum):
     TENANT_ADMIN_JWT = "TENANT_ADMIN_JWT"
 
 
-ENVIRONMENT_TYPE = Enum(Environment, name="environment", native_enum=False, length=16,
-                        values_callable=lambda e: [m.value for m in e])
+ENVIRONMENT_TYPE = Enum(
+    Environment,
+    name="environment",
+    native_enum=False,
+    length=16,
+    values_callable=lambda e: [m.value for m in e],
+)
 API_KEY_TYPE = Enum(ApiKeyType, name="api_key_type", native_enum=False, length=32)
 
 

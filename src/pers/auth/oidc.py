@@ -79,8 +79,7 @@ def _pick(keys: PyJWKSet, kid: str | None) -> PyJWK | None:
 
 def parse_providers(raw: list[Any]) -> list[AuthProvider]:
     return [
-        AuthProvider(issuer=p["issuer"], jwks_uri=p["jwksUri"], audience=p["audience"])
-        for p in raw
+        AuthProvider(issuer=p["issuer"], jwks_uri=p["jwksUri"], audience=p["audience"]) for p in raw
     ]
 
 

@@ -83,8 +83,6 @@ async def get_refresh_token(
     session: AsyncSession, tenant_id: uuid.UUID, token_id: uuid.UUID
 ) -> RefreshToken | None:
     result = await session.execute(
-        select(RefreshToken).where(
-            RefreshToken.tenant_id == tenant_id, RefreshToken.id == token_id
-        )
+        select(RefreshToken).where(RefreshToken.tenant_id == tenant_id, RefreshToken.id == token_id)
     )
     return result.scalar_one_or_none()

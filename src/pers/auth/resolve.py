@@ -129,9 +129,7 @@ async def resolve_context(
     candidates: list[_Candidate] = []
     if creds.bearer is not None:
         candidates.append(
-            await _from_pers_jwt(
-                session, rt, binding, creds.bearer, now, via_api_key_header=False
-            )
+            await _from_pers_jwt(session, rt, binding, creds.bearer, now, via_api_key_header=False)
         )
     if creds.api_key is not None:
         if constant_time_equals(creds.api_key, rt.deployment.platform_api_key):

@@ -170,9 +170,7 @@ async def check_long_lived(
     return key
 
 
-async def check_refresh_record(
-    session: AsyncSession, claims: dict[str, Any], token: str
-) -> None:
+async def check_refresh_record(session: AsyncSession, claims: dict[str, Any], token: str) -> None:
     row = await repository.get_refresh_token(
         session, uuid.UUID(claims["tenantId"]), uuid.UUID(claims["jti"])
     )

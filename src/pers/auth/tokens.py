@@ -27,9 +27,7 @@ ACCESS_TYPES = frozenset(
         ApiKeyType.TENANT_SYSTEM_JWT,
     }
 )
-REFRESH_TYPES = frozenset(
-    {ApiKeyType.USER_JWT_REFRESH_TOKEN, ApiKeyType.ADMIN_JWT_REFRESH_TOKEN}
-)
+REFRESH_TYPES = frozenset({ApiKeyType.USER_JWT_REFRESH_TOKEN, ApiKeyType.ADMIN_JWT_REFRESH_TOKEN})
 
 
 def looks_like_jwt(value: str) -> bool:

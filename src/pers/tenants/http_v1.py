@@ -253,7 +253,7 @@ async def list_api_keys(
     response_model=ApiKeyRead,
 )
 async def revoke_api_key(
-    keyId: uuid.UUID,  # noqa: N803 - the path parameter's wire name
+    keyId: uuid.UUID,
     session: Session,
     ctx: RequestContext = Depends(ADMIN),
 ) -> ApiKeyRead:

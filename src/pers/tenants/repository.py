@@ -18,17 +18,16 @@ def _bind_column() -> ColumnElement[str]:
 async def bind_by_project_key(session: AsyncSession, key: str) -> Tenant | None:
     """Find the tenant of a project key and bind the transaction to it in one round trip."""
     result = await session.execute(
-        select(Tenant, _bind_column())
-        .where(or_(Tenant.project_api_key == key, Tenant.testnet_project_api_key == key))
+        select(Tenant, _bind_column()).where(
+            or_(Tenant.project_api_key == key, Tenant.testnet_project_api_key == key)
+        )
     )
     row = result.first()
     return None if row is None else row[0]
 
 
 async def bind_by_id(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | None:
-    result = await session.execute(
-        select(Tenant, _bind_column()).where(Tenant.id == tenant_id)
-    )
+    result = await session.execute(select(Tenant, _bind_column()).where(Tenant.id == tenant_id))
     row = result.first()
     return None if row is None else row[0]
 
@@ -42,6 +41,8 @@ async def add(session: AsyncSession, tenant: Tenant) -> None:
     await session.flush()
 
 
-async def update_fields(session: AsyncSession, tenant_id: uuid.UUID, values: dict[str, Any]) -> None:
+async def update_fields(
+    session: AsyncSession, tenant_id: uuid.UUID, values: dict[str, Any]
+) -> None:
     if values:
         await session.execute(update(Tenant).where(Tenant.id == tenant_id).values(**values))

@@ -13,7 +13,9 @@ from pers.users import repository
 from pers.users.models import GUEST_ISSUER, User, UserIdentity
 
 
-async def get_active(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> User | None:
+async def get_active(
+    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID
+) -> User | None:
     user = await repository.get(session, tenant_id, user_id)
     return user if user is not None and user.is_active else None
 
