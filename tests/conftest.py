@@ -113,14 +113,30 @@ def _reset_clock(clock: MovableClock) -> Iterator[None]:
     clock.offset = timedelta(0)
 
 
+APP_ROLE = "pers_app"
+
+
+@pytest.fixture(scope="session")
+def database_urls(owner_url: str) -> DatabaseUrls:
+    """As in production: on the embedded server the API logs in as the app role itself.
+    An external test server keeps the owner login with the role switch (no password known)."""
+    if os.environ.get("PERS_TEST_DATABASE_URL"):
+        return DatabaseUrls(
+            owner=owner_url, app=owner_url, embedded=False, dedicated_app_login=False
+        )
+    from pers.embedded import enable_app_login
+
+    enable_app_login(ROOT / ".pers-test", APP_ROLE)
+    app = make_url(owner_url).set(username=APP_ROLE).render_as_string(hide_password=False)
+    return DatabaseUrls(owner=owner_url, app=app, embedded=False, dedicated_app_login=True)
+
+
 @pytest.fixture(scope="session")
 async def runtime(
-    settings: Settings, owner_url: str, clock: MovableClock
+    settings: Settings, database_urls: DatabaseUrls, clock: MovableClock
 ) -> AsyncIterator[Runtime]:
     deployment = load_deployment(settings)
-    rt = build_runtime(
-        deployment, DatabaseUrls(owner=owner_url, app=owner_url, embedded=False), clock
-    )
+    rt = build_runtime(deployment, database_urls, clock)
     yield rt
     await rt.close()
 

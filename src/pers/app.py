@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pers import __version__
-from pers.errors import PROBLEM_CONTENT_TYPE, PersError
+from pers.errors import PROBLEM_CONTENT_TYPE, PersError, finish_problem
 from pers.logs import RequestIdMiddleware
 from pers.runtime import Runtime
 
@@ -45,16 +44,13 @@ def problem_response(
     retryable: bool,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
-    body.setdefault("instance", request.url.path)
-    if request.url.path.startswith(V2 + "/") or request.url.path == V2:
-        # The v2 surface speaks PERS's StructuredError on top of RFC 9457.
-        body.update(
-            category=category,
-            retryable=retryable,
-            correlationId=getattr(request.state, "request_id", None),
-            timestamp=datetime.now(UTC).isoformat(),
-            message=body.get("detail"),
-        )
+    finish_problem(
+        body,
+        path=request.url.path,
+        category=category,
+        retryable=retryable,
+        request_id=getattr(request.state, "request_id", None),
+    )
     return JSONResponse(
         body, status_code=body["status"], media_type=PROBLEM_CONTENT_TYPE, headers=headers
     )
@@ -124,17 +120,7 @@ def install_error_handlers(app: FastAPI) -> None:
         }
         return problem_response(request, body, category="DOMAIN_RULE", retryable=False)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        body = {
-            "type": "https://pers.dev/problems/internal-error",
-            "title": "Internal error",
-            "status": 500,
-            "detail": "an unexpected error occurred; the request id identifies it in the logs",
-            "code": "INTERNAL_ERROR",
-        }
-        return problem_response(request, body, category="TECHNICAL", retryable=True)
+    # Unexpected exceptions are answered by RequestIdMiddleware, which still knows the request id.
 
 
 SECURITY_SCHEMES = {
@@ -239,7 +225,11 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
             )
             components = schema.setdefault("components", {})
             components.setdefault("securitySchemes", {}).update(SECURITY_SCHEMES)
-            components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+            schemas = components.setdefault("schemas", {})
+            schemas["Problem"] = PROBLEM_SCHEMA
+            # Validation answers 400 Problem; FastAPI's 422 schemas are never sent.
+            schemas.pop("HTTPValidationError", None)
+            schemas.pop("ValidationError", None)
             for path_item in schema.get("paths", {}).values():
                 for operation in path_item.values():
                     responses = operation.get("responses", {})

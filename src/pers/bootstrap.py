@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy.engine import make_url
+
 from pers.config import Settings
 from pers.db import Database, make_engine
 from pers.deployment import Deployment, load_deployment
@@ -19,6 +21,9 @@ class DatabaseUrls:
     owner: str
     app: str
     embedded: bool
+    # True when ``app`` logs in as the app role itself; False when it logs in as the owner and
+    # only switches role at connect (weaker: a session may SET ROLE back to its login).
+    dedicated_app_login: bool
 
 
 def database_urls(settings: Settings) -> DatabaseUrls:
@@ -26,11 +31,19 @@ def database_urls(settings: Settings) -> DatabaseUrls:
         from pers.embedded import start_embedded
 
         owner = start_embedded(settings.data_dir)
-        return DatabaseUrls(owner=owner, app=owner, embedded=True)
+        app = make_url(owner).set(username=settings.db_app_role).render_as_string(False)
+        return DatabaseUrls(owner=owner, app=app, embedded=True, dedicated_app_login=True)
+    if settings.app_database_url is None:
+        log.warning(
+            "PERS_APP_DATABASE_URL is unset: the API logs in as the schema owner and switches to "
+            "%s; give it a login of its own for Row Level Security to hold against SET ROLE",
+            settings.db_app_role,
+        )
     return DatabaseUrls(
         owner=settings.database_url,
         app=settings.app_database_url or settings.database_url,
         embedded=False,
+        dedicated_app_login=settings.app_database_url is not None,
     )
 
 
@@ -44,6 +57,10 @@ def prepare(settings: Settings) -> tuple[Deployment, DatabaseUrls]:
 
         migrate.upgrade(urls.owner, app_role=settings.db_app_role)
         log.info("migrations applied")
+    if urls.embedded:
+        from pers.embedded import enable_app_login
+
+        enable_app_login(settings.data_dir, settings.db_app_role)
     return deployment, urls
 
 
@@ -51,7 +68,6 @@ def build_runtime(
     deployment: Deployment, urls: DatabaseUrls, clock: Clock | None = None
 ) -> Runtime:
     settings = deployment.settings
-    # With a dedicated app login (PERS_APP_DATABASE_URL) no role switch is needed.
-    role = None if settings.app_database_url else settings.db_app_role
+    role = None if urls.dedicated_app_login else settings.db_app_role
     engine = make_engine(urls.app, settings, role=role)
     return Runtime.build(deployment, Database(engine), clock or SystemClock())

@@ -61,7 +61,9 @@ def async_url(url: str) -> str:
 def make_engine(url: str, settings: Settings, *, role: str | None) -> AsyncEngine:
     server_settings = {"application_name": "pers"}
     if role:
-        # A startup-time role survives RESET ROLE: the session can never act as the owner.
+        # Fallback when the API has no login of its own: statements run as the app role (RESET
+        # ROLE keeps a startup-time role), but a session may still SET ROLE to its login, so
+        # deployments should give the API a dedicated login (PERS_APP_DATABASE_URL).
         server_settings["role"] = role
     return create_async_engine(
         async_url(url),

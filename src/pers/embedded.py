@@ -14,6 +14,25 @@ DATABASE_NAME = "pers"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
+def _server(data_dir: Path) -> Any:
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); pgserver copes.
+        warnings.simplefilter("ignore")
+        import pgserver
+
+    pgdata = (data_dir / "pg").resolve()
+    pgdata.mkdir(parents=True, exist_ok=True)
+    return pgserver.get_server(pgdata, cleanup_mode=None)  # type: ignore[attr-defined]
+
+
+def enable_app_login(data_dir: Path, role: str) -> None:
+    """Let the app role log in (over the local socket, trust auth), so the API never logs in
+    as the owner: a session can always ``SET ROLE`` back to its login role."""
+    if not _IDENTIFIER.match(role):
+        raise ValueError(f"unsafe role name {role!r}")
+    _server(data_dir).psql(f"ALTER ROLE {role} LOGIN;")
+
+
 def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
     """Start (or attach to) the embedded server in ``data_dir/pg``; return an owner URL.
 

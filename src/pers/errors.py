@@ -5,9 +5,37 @@ Services raise these; they never raise HTTPException. ``code`` is stable and mac
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+V2_PREFIX = "/v2"
+
+
+def finish_problem(
+    body: dict[str, Any], *, path: str, category: str, retryable: bool, request_id: str | None
+) -> dict[str, Any]:
+    """Add ``instance``; on the v2 surface also PERS's StructuredError fields."""
+    body.setdefault("instance", path)
+    if path == V2_PREFIX or path.startswith(V2_PREFIX + "/"):
+        body.update(
+            category=category,
+            retryable=retryable,
+            correlationId=request_id,
+            timestamp=datetime.now(UTC).isoformat(),
+            message=body.get("detail"),
+        )
+    return body
+
+
+def internal_error_problem() -> dict[str, Any]:
+    return {
+        "type": "https://pers.dev/problems/internal-error",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "an unexpected error occurred; the request id identifies it in the logs",
+        "code": "INTERNAL_ERROR",
+    }
 
 
 class PersError(Exception):

@@ -14,6 +14,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pers.errors import PROBLEM_CONTENT_TYPE, finish_problem, internal_error_problem
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "request_id", default=None
 )
@@ -55,6 +57,7 @@ def configure_logging(level: str) -> None:
 
 
 access_log = logging.getLogger("pers.access")
+log = logging.getLogger("pers.errors")
 
 
 class RequestIdMiddleware:
@@ -87,8 +90,41 @@ class RequestIdMiddleware:
                 message["headers"] = headers
             await send(message)
 
+        started_response = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started_response
+            if message["type"] == "http.response.start":
+                started_response = True
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_tracked)
+        except Exception:
+            # Logged here, while the request id is still set, and answered with it.
+            log.exception("unhandled error")
+            if started_response:
+                raise
+            status = 500
+            body = finish_problem(
+                internal_error_problem(),
+                path=str(scope.get("path", "")),
+                category="TECHNICAL",
+                retryable=True,
+                request_id=request_id,
+            )
+            payload = json.dumps(body).encode()
+            await send_with_id(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", PROBLEM_CONTENT_TYPE.encode()),
+                        (b"content-length", str(len(payload)).encode()),
+                    ],
+                }
+            )
+            await send_with_id({"type": "http.response.body", "body": payload})
         finally:
             access_log.info(
                 "%s %s %s",

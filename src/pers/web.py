@@ -17,11 +17,13 @@ from pers.auth.resolve import Credentials, resolve_context
 from pers.db import PLATFORM_TENANT_ID, is_retryable, set_tenant
 from pers.errors import PROBLEM_CONTENT_TYPE, PersError
 from pers.idempotency import service as idempotency
+from pers.kit.crypto import sha256_hex
 from pers.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+SHARED_PRINCIPALS = frozenset({PrincipalKind.PUBLIC, PrincipalKind.ANONYMOUS})
 IDEMPOTENCY_HEADER = "idempotency-key"
 
 
@@ -57,10 +59,13 @@ class Access:
     operation's security in OpenAPI.
     """
 
-    def __init__(self, *kinds: PrincipalKind) -> None:
+    def __init__(self, *kinds: PrincipalKind, bearer_is_credential: bool = True) -> None:
+        """``bearer_is_credential=False``: the operation reads ``Authorization`` itself (an
+        identity provider's ID token in admin login), so it is not resolved as a PERS token."""
         if not kinds:
             raise ValueError("declare at least one principal kind")
         self.kinds = frozenset(kinds)
+        self.bearer_is_credential = bearer_is_credential
 
     async def __call__(self, request: Request) -> RequestContext:
         rt = get_runtime(request)
@@ -68,7 +73,8 @@ class Access:
         creds = Credentials(
             project_key=request.headers.get("x-project-key"),
             api_key=request.headers.get("x-api-key"),
-            bearer=_bearer(request),
+            raw_authorization=request.headers.get("authorization"),
+            bearer=_bearer(request) if self.bearer_is_credential else None,
         )
         ctx = await resolve_context(
             session,
@@ -87,7 +93,7 @@ class Access:
             outcome = await idempotency.begin(
                 session,
                 tenant_id=tenant_id,
-                scope=ctx.principal.scope,
+                scope=_idempotency_scope(ctx, creds),
                 key=key,
                 request_hash=idempotency.request_fingerprint(
                     request.method, request.url.path, request.url.query, body
@@ -119,6 +125,18 @@ class Access:
             if option not in options:
                 options.append(option)
         return options
+
+
+def _idempotency_scope(ctx: RequestContext, creds: Credentials) -> str:
+    """Whose key this is. Principals without an identity of their own (a project key alone,
+    nobody at all) are told apart by what they presented, so one caller's login response is
+    never replayed to another."""
+    if ctx.principal.id is not None or ctx.principal.kind not in SHARED_PRINCIPALS:
+        return ctx.principal.scope
+    presented = "\n".join(
+        [creds.project_key or "", creds.api_key or "", creds.raw_authorization or ""]
+    )
+    return f"{ctx.principal.scope}:{sha256_hex(presented)}"
 
 
 def _find_access(dependant: Dependant) -> Access | None:
@@ -154,8 +172,7 @@ class PersRoute(APIRoute):
         if access is not None:
             extra.setdefault("security", access.openapi_security())
             errors[401] = _problem("Missing or invalid credentials")
-            if access.kinds != {PrincipalKind.PUBLIC}:
-                errors[403] = _problem("The credentials' principal may not do this")
+            errors[403] = _problem("The principal (or the tenant's settings) does not allow this")
         else:
             extra.setdefault("security", [])
         if "{" in path:

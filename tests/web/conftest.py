@@ -12,7 +12,10 @@ from pers.db import async_url
 
 @pytest.fixture(scope="session")
 async def owner_engine(owner_url: str) -> AsyncIterator[AsyncEngine]:
-    """The table owner's connection (bypasses Row Level Security): sees every committed row."""
+    """The table owner's connection, outside the app, to check what was committed.
+
+    Row Level Security is forced on tenant tables: set ``pers.tenant_id`` to read them.
+    """
     engine = create_async_engine(async_url(owner_url))
     yield engine
     await engine.dispose()

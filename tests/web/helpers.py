@@ -16,7 +16,9 @@ TENANTS = "/v1.7/tenant"
 PLATFORM = {"x-api-key": PLATFORM_KEY}
 
 
-def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+def assert_problem(
+    response: httpx.Response, status: int, code: str | None = None
+) -> dict[str, Any]:
     """An RFC 9457 problem with the given status (and code); returns the body."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith(PROBLEM), response.headers

@@ -21,6 +21,8 @@ router = APIRouter(prefix="/auth", route_class=PersRoute, tags=["Auth"])
 well_known = APIRouter(route_class=PersRoute, tags=["Well-known"])
 
 PROJECT = Access(PrincipalKind.PUBLIC)
+# Admin login carries an identity provider's ID token as its bearer, not a PERS token.
+ADMIN_LOGIN = Access(PrincipalKind.PUBLIC, bearer_is_credential=False)
 # Refresh and verify name their tenant inside the token; the project key is optional there.
 TOKEN_BOUND = Access(
     PrincipalKind.PUBLIC, PrincipalKind.ANONYMOUS, PrincipalKind.USER, PrincipalKind.ADMIN,
@@ -105,7 +107,7 @@ async def exchange(
 @router.post("/admin/login", summary="Login tenant admin and get JWT tokens",
              response_model=AdminLoginRead)  # fmt: skip
 async def admin_login(
-    request: Request, session: Session, rt: Rt, ctx: RequestContext = Depends(PROJECT)
+    request: Request, session: Session, rt: Rt, ctx: RequestContext = Depends(ADMIN_LOGIN)
 ) -> AdminLoginRead:
     """`Authorization: Bearer <ID token>` of one of the tenant's identity providers, with the
     tenant's `x-project-key`. The admin is the tenant's active admin with the token's verified

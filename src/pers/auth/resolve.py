@@ -40,6 +40,7 @@ class Credentials:
     project_key: str | None
     api_key: str | None
     bearer: str | None
+    raw_authorization: str | None = None
 
 
 @dataclass(frozen=True)

@@ -146,11 +146,15 @@ class TenantUpdate(WireInput):
             raise ValueError("not an e-mail address")
         return value
 
+    @field_validator("project_name", "allow_jwt_for_unauthenticated_users", "auth_providers")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
     @model_validator(mode="after")
-    def _not_null(self) -> TenantUpdate:
-        for name in ("project_name", "allow_jwt_for_unauthenticated_users", "auth_providers"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
+    def _distinct_issuers(self) -> TenantUpdate:
         issuers = [p.issuer for p in self.auth_providers or []]
         if len(issuers) != len(set(issuers)):
             raise ValueError("authProviders must have distinct issuers")
