@@ -97,7 +97,7 @@ async def test_system_check_rejects_a_revoked_system_key_with_401(
 
     response = await client.get("/v1.7/system", headers={**tenant.public, "x-api-key": key})
 
-    assert_problem(response, 401, "INVALID_TOKEN")
+    assert_problem(response, 401, "INVALID_API_KEY")
 
 
 async def test_system_key_of_another_tenant_is_401_tenant_mismatch(

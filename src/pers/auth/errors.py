@@ -28,6 +28,11 @@ class TenantMismatch(Unauthorized):
     title = "Credentials belong to another tenant"
 
 
+class EnvironmentMismatch(Unauthorized):
+    code = "ENVIRONMENT_MISMATCH"
+    title = "The token was issued for the other environment than the project key's"
+
+
 class PrincipalNotAllowed(Forbidden):
     code = "PRINCIPAL_NOT_ALLOWED"
     title = "This operation is not open to the calling principal"

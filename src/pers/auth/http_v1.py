@@ -23,10 +23,11 @@ well_known = APIRouter(route_class=PersRoute, tags=["Well-known"])
 PROJECT = Access(PrincipalKind.PUBLIC)
 # Admin login carries an identity provider's ID token as its bearer, not a PERS token.
 ADMIN_LOGIN = Access(PrincipalKind.PUBLIC, bearer_is_credential=False)
-# Refresh and verify name their tenant inside the token; the project key is optional there.
+# Refresh and verify name their tenant inside the token in the body; the project key is
+# optional, and a stale access token a client still sends as its bearer is ignored.
 TOKEN_BOUND = Access(
-    PrincipalKind.PUBLIC, PrincipalKind.ANONYMOUS, PrincipalKind.USER, PrincipalKind.ADMIN,
-    PrincipalKind.SYSTEM,
+    PrincipalKind.PUBLIC, PrincipalKind.ANONYMOUS, PrincipalKind.SYSTEM,
+    bearer_is_credential=False,
 )  # fmt: skip
 
 Session = Annotated[AsyncSession, Depends(get_session)]

@@ -14,6 +14,7 @@ from pers.auth import service as auth_service
 from pers.auth.context import PrincipalKind, RequestContext
 from pers.auth.errors import (
     AdminNotFound,
+    EnvironmentMismatch,
     GuestLoginDisabled,
     InvalidToken,
     TenantMismatch,
@@ -110,6 +111,8 @@ async def refresh(
     claims = auth_service.decode_refresh(rt, refresh_token, ctx.now)
     if ctx.tenant_id is not None and ctx.tenant_id != claims.tenant_id:
         raise TenantMismatch()
+    if ctx.environment is not None and ctx.environment is not claims.environment:
+        raise EnvironmentMismatch()
     if await tenants_service.bind_tenant(session, claims.tenant_id) is None:
         raise InvalidToken("the token's tenant does not exist")
     if claims.kind is PrincipalKind.USER:

@@ -18,6 +18,7 @@ from pers.admins import service as admins_service
 from pers.auth import service as auth_service
 from pers.auth.context import Principal, PrincipalKind, RequestContext
 from pers.auth.errors import (
+    EnvironmentMismatch,
     InvalidApiKey,
     InvalidProjectKey,
     InvalidToken,
@@ -76,6 +77,22 @@ async def _from_pers_jwt(
     *,
     via_api_key_header: bool,
 ) -> _Candidate:
+    try:
+        return await _verify_pers_jwt(session, rt, binding, token, now, via_api_key_header)
+    except InvalidToken as exc:
+        if via_api_key_header:
+            raise InvalidApiKey(exc.detail) from exc
+        raise
+
+
+async def _verify_pers_jwt(
+    session: AsyncSession,
+    rt: Runtime,
+    binding: _Binding,
+    token: str,
+    now: datetime,
+    via_api_key_header: bool,
+) -> _Candidate:
     claims = rt.signer.decode(token, now=now)
     typ = ApiKeyType(claims["typ"])
     if typ not in ACCESS_TYPES:
@@ -85,6 +102,11 @@ async def _from_pers_jwt(
     tenant_id = uuid.UUID(claims["tenantId"])
     await binding.bind(session, tenant_id)
     env = Environment(claims["env"])
+    if binding.from_project_key and binding.environment is not env:
+        # Testnet credentials never act on mainnet (and the reverse).
+        raise EnvironmentMismatch(
+            f"the token is for {env.value}, the project key for {binding.environment}"
+        )
     subject = claims["sub"]
     if typ in (ApiKeyType.TENANT_SYSTEM_JWT, ApiKeyType.TENANT_ADMIN_JWT):
         key = await auth_service.check_long_lived(session, claims, token, now)

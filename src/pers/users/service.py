@@ -49,8 +49,11 @@ async def login_identity(
         user = await repository.get(session, tenant_id, identity.user_id)
         assert user is not None  # guaranteed by the foreign key
         if verified_email and user.email is None:
-            user.email = verified_email
-            await session.flush()
+            # Attach the newly verified e-mail only while no other account holds it.
+            await repository.lock_key(session, tenant_id, f"email:{verified_email.lower()}")
+            if await repository.get_by_email(session, tenant_id, verified_email) is None:
+                user.email = verified_email
+                await session.flush()
         return user
 
     user = None
