@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import signal
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -57,3 +60,25 @@ def start_embedded(data_dir: Path, database: str = DATABASE_NAME) -> str:
     uri: str = server.get_uri(database)
     # pgserver returns postgresql://postgres:@/db?host=/socket; asyncpg wants no empty password.
     return uri.replace("postgresql://postgres:@", "postgresql://postgres@")
+
+
+def stop_embedded(data_dir: Path, timeout: float = 30.0) -> bool:
+    """Stop the embedded server (fast shutdown: SIGINT to the postmaster); False if not running.
+
+    The data stays; the next ``start_embedded`` on the same directory starts it again.
+    """
+    pid_file = (data_dir / "pg" / "postmaster.pid").resolve()
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return False
+    try:
+        os.kill(pid, signal.SIGINT)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while pid_file.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"embedded PostgreSQL (pid {pid}) did not stop")
+        time.sleep(0.05)
+    return True

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from pers.runtime import Runtime
 from tests.conftest import PLATFORM_KEY, TenantHandle, create_tenant
 
 PROBLEM = "application/problem+json"
@@ -139,9 +140,30 @@ async def test_create_tenant_without_credentials_is_refused_when_signup_is_close
 ) -> None:
     name = f"anon-{uuid.uuid4()}"
     response = await client.post("/v1.7/tenant", json={"projectName": name})
-    assert response.status_code in (401, 403), response.text
-    assert_problem(response, response.status_code)
+    assert response.status_code == 401, response.text
+    assert_problem(response, 401)
+    assert response.json()["code"] == "MISSING_CREDENTIALS"
     assert await _tenant_count(owner_engine, name) == 0
+
+
+async def test_open_signup_lets_anyone_create_a_tenant(
+    client: httpx.AsyncClient, runtime: Runtime, owner_engine: AsyncEngine
+) -> None:
+    name = f"open-{uuid.uuid4()}"
+    runtime.settings.open_signup = True
+    try:
+        response = await client.post("/v1.7/tenant", json={"projectName": name})
+    finally:
+        runtime.settings.open_signup = False
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["projectName"] == name
+    assert body["jwt"]
+    assert await _tenant_count(owner_engine, name) == 1
+    # The one-time admin JWT works for the new tenant.
+    me = await client.get("/v1.7/tenant/admin", headers={"Authorization": f"Bearer {body['jwt']}"})
+    assert me.status_code == 200, me.text
+    assert me.json()["id"] == body["id"]
 
 
 async def test_create_tenant_with_a_wrong_platform_key_is_refused(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.auth import service as auth_service
 from pers.auth.context import PrincipalKind, RequestContext
-from pers.auth.errors import OwnerAdminRequired
+from pers.auth.errors import MissingCredentials, OwnerAdminRequired
 from pers.auth.oidc import AuthProvider, parse_providers
 from pers.db import set_tenant
 from pers.errors import Forbidden, NotFound
@@ -102,6 +102,8 @@ async def create_tenant(
     """A new tenant with both project keys and a one-time tenant admin JWT (testnet: a new
     tenant builds on testnet first; ``POST /tenant/admin/jwt`` issues a mainnet one)."""
     if ctx.principal.kind is not PrincipalKind.PLATFORM and not rt.settings.open_signup:
+        if ctx.principal.kind is PrincipalKind.ANONYMOUS:
+            raise MissingCredentials("creating a tenant needs the platform API key (x-api-key)")
         raise Forbidden("creating a tenant needs the platform API key (x-api-key)")
     tenant = Tenant(
         id=uuid7(),
