@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import Field, field_validator
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.admins import service
 from pers.admins.models import Admin, AdminType
 from pers.auth.context import PrincipalKind, RequestContext
-from pers.kit.schemas import WireInput, WireModel
+from pers.kit.schemas import Email, WireInput, WireModel
 from pers.tenants import service as tenants_service
 from pers.tenants.http_v1 import TenantPublic, public_read
 from pers.web import Access, PersRoute, get_session
@@ -21,7 +20,6 @@ from pers.web import Access, PersRoute, get_session
 router = APIRouter(prefix="/admin", route_class=PersRoute, tags=["Admin"])
 ADMIN = Access(PrincipalKind.ADMIN)
 Session = Annotated[AsyncSession, Depends(get_session)]
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class AdminRead(WireModel):
@@ -34,17 +32,10 @@ class AdminRead(WireModel):
 
 
 class AdminUpsert(WireInput):
-    email: str = Field(min_length=3, max_length=320)
+    email: Email
     display_name: str | None = Field(default=None, max_length=200)
     type: AdminType
     is_active: bool | None = Field(default=None, description="Deactivate or reactivate (pers).")
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if not _EMAIL.match(value):
-            raise ValueError("not an e-mail address")
-        return value
 
 
 async def admin_read(session: AsyncSession, admin: Admin) -> AdminRead:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Annotated, Any
@@ -15,7 +14,7 @@ from pers.auth import service as auth_service
 from pers.auth.context import PrincipalKind, RequestContext
 from pers.auth.models import ApiKey, ApiKeyType
 from pers.kit.enums import Environment
-from pers.kit.schemas import WireInput, WireModel
+from pers.kit.schemas import Email, WireInput, WireModel
 from pers.runtime import Runtime
 from pers.tenants import service
 from pers.tenants.models import Tenant
@@ -26,7 +25,6 @@ router = APIRouter(prefix="/tenant", route_class=PersRoute, tags=["Tenant"])
 
 ADMIN = Access(PrincipalKind.ADMIN)
 PUBLIC = Access(PrincipalKind.PUBLIC, PrincipalKind.USER, PrincipalKind.ADMIN, PrincipalKind.SYSTEM)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ALLOW_GUESTS = "allowJWTForUnauthenticatedUsers"
 
 
@@ -133,18 +131,11 @@ class TenantUpdate(WireInput):
     allow_jwt_for_unauthenticated_users: bool | None = Field(default=None, alias=ALLOW_GUESTS)
     firebase_tenant_id: str | None = Field(default=None, max_length=200)
     project_website: str | None = Field(default=None, max_length=2048)
-    project_email: str | None = Field(default=None, max_length=320)
+    project_email: Email | None = None
     project_image_url: str | None = Field(default=None, max_length=2048)
     infura_api_key: str | None = Field(default=None, max_length=500)
     poly_scan_api_key: str | None = Field(default=None, max_length=500)
     auth_providers: list[AuthProviderWire] | None = Field(default=None, max_length=10)
-
-    @field_validator("project_email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
-            raise ValueError("not an e-mail address")
-        return value
 
     @field_validator("project_name", "allow_jwt_for_unauthenticated_users", "auth_providers")
     @classmethod
