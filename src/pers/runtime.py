@@ -13,6 +13,7 @@ from pers.db import Database
 from pers.deployment import Deployment
 from pers.kit.clock import Clock
 from pers.kit.crypto import SecretBox, derive_key
+from pers.wallets.derivation import WalletDeriver
 
 
 @dataclass
@@ -25,6 +26,7 @@ class Runtime:
     http: httpx.AsyncClient
     clock: Clock
     secrets: SecretBox
+    wallets: WalletDeriver
 
     @classmethod
     def build(cls, deployment: Deployment, db: Database, clock: Clock) -> Runtime:
@@ -39,6 +41,7 @@ class Runtime:
             http=http,
             clock=clock,
             secrets=SecretBox(derive_key(deployment.master_secret, "pers/stored-secrets")),
+            wallets=WalletDeriver(deployment.master_secret),
         )
 
     async def close(self) -> None:

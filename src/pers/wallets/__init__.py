@@ -1,0 +1,1 @@
+"""Deterministic custodial wallets: one address per (tenant, owner) known before any chain work."""
