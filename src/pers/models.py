@@ -3,7 +3,18 @@
 from pers.admins.models import Admin
 from pers.auth.models import ApiKey, RefreshToken
 from pers.idempotency.models import IdempotencyRecord
+from pers.ledger.models import Balance, Posting
 from pers.tenants.models import Tenant
 from pers.users.models import User, UserIdentity
 
-__all__ = ["Admin", "ApiKey", "IdempotencyRecord", "RefreshToken", "Tenant", "User", "UserIdentity"]
+__all__ = [
+    "Admin",
+    "ApiKey",
+    "Balance",
+    "IdempotencyRecord",
+    "Posting",
+    "RefreshToken",
+    "Tenant",
+    "User",
+    "UserIdentity",
+]

@@ -3,6 +3,7 @@ idempotency, and the OpenAPI security and error documentation derived from them.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, cast
@@ -17,6 +18,7 @@ from pers.auth.resolve import Credentials, resolve_context
 from pers.db import PLATFORM_TENANT_ID, is_retryable, set_tenant
 from pers.errors import PROBLEM_CONTENT_TYPE, PersError
 from pers.idempotency import service as idempotency
+from pers.kit.amounts import ExactFloat
 from pers.kit.crypto import sha256_hex
 from pers.runtime import Runtime
 
@@ -159,6 +161,20 @@ def _problem(description: str) -> dict[str, Any]:
     }
 
 
+async def _parse_json_exactly(request: Request) -> None:
+    """Parse a JSON body once, with numbers kept exact (see pers.kit.amounts.ExactFloat);
+    FastAPI then reads this parse. A malformed body is left for FastAPI to report."""
+    if "json" not in request.headers.get("content-type", "json"):
+        return
+    body = await request.body()
+    if not body:
+        return
+    try:
+        request._json = json.loads(body, parse_float=ExactFloat)
+    except ValueError:
+        return
+
+
 class PersRoute(APIRoute):
     """Runs each request in one unit of work and documents security and errors."""
 
@@ -189,6 +205,7 @@ class PersRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             rt = get_runtime(request)
+            await _parse_json_exactly(request)
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 session = rt.db.sessionmaker()
                 request.state.session = session

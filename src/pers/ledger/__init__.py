@@ -1,0 +1,1 @@
+"""The ledger: the only writer of value. Double-entry postings and holder balances."""

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import CheckConstraint, Index, Numeric, SmallInteger, String, text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from pers.auth.models import ENVIRONMENT_TYPE
+from pers.db import Base
+from pers.kit.enums import Environment
+from pers.kit.models import TenantOwned
+
+
+class BaseUnits(TypeDecorator[int]):
+    """NUMERIC(78,0): any uint256, exact; ``int`` in Python."""
+
+    impl = Numeric(78, 0)
+    cache_ok = True
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
+        return None if value is None else int(value)
+
+
+class Balance(TenantOwned, Base):
+    """What one holder has of one token (and token id). Never negative. The tenant's issuer
+    account has no balance row: its side of every mint and burn lives only in the postings, so
+    issuing never contends on one row (DESIGN section 5)."""
+
+    __tablename__ = "balances"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="not_negative"),
+        # ERC721: a token id has exactly one holder.
+        Index(
+            "uq_balances_tenant_id_unique_holding",
+            "tenant_id",
+            "environment",
+            "token_id",
+            "token_key",
+            unique=True,
+            postgresql_where=text("is_unique AND amount > 0"),
+        ),
+    )
+
+    environment: Mapped[Environment] = mapped_column(ENVIRONMENT_TYPE, primary_key=True)
+    account_address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    token_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    token_key: Mapped[int] = mapped_column(BaseUnits, primary_key=True)
+    amount: Mapped[int] = mapped_column(BaseUnits)
+    is_unique: Mapped[bool] = mapped_column(server_default=text("false"))
+    updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+
+
+class Posting(TenantOwned, Base):
+    """One leg of a ledger entry. Append-only (the app role may only INSERT and SELECT); the
+    legs of an entry sum to zero, checked by a deferred constraint trigger at commit."""
+
+    __tablename__ = "postings"
+    __table_args__ = (
+        CheckConstraint("amount <> 0", name="not_zero"),
+        Index(
+            "ix_postings_tenant_id_account",
+            "tenant_id",
+            "environment",
+            "account_address",
+            "token_id",
+        ),
+    )
+
+    entry_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    leg: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    environment: Mapped[Environment] = mapped_column(ENVIRONMENT_TYPE)
+    account_address: Mapped[str] = mapped_column(String(42))
+    token_id: Mapped[uuid.UUID]
+    token_key: Mapped[int] = mapped_column(BaseUnits)
+    amount: Mapped[int] = mapped_column(BaseUnits)
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

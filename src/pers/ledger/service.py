@@ -1,0 +1,150 @@
+"""``post``: the one entry point that moves value.
+
+Every entry is balanced (its legs sum to zero), holders never go negative, an ERC721 id has one
+holder, and postings are only ever appended. Holder rows are locked in one global order (address,
+then token), so two opposite transfers can never deadlock. The issuer's legs are postings only:
+its (negative) position is the sum of its postings, so minting touches no shared row.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pers.errors import BusinessRuleViolation, Conflict, PersError
+from pers.kit.enums import Environment
+from pers.ledger import repository
+from pers.wallets.derivation import OwnerType, WalletDeriver
+
+
+class InsufficientBalance(BusinessRuleViolation):
+    code = "INSUFFICIENT_BALANCE"
+    title = "The sender does not hold enough of this token"
+
+
+class TokenIdAlreadyHeld(Conflict):
+    code = "TOKEN_ID_ALREADY_HELD"
+    title = "This token id already has a holder"
+
+
+class UnbalancedEntry(PersError):
+    code = "UNBALANCED_ENTRY"
+    title = "A ledger entry must sum to zero"
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What is moved: a token and its id (0 for fungible ERC20). ``unique``: ERC721."""
+
+    token_id: uuid.UUID
+    token_key: int
+    unique: bool
+
+
+@dataclass(frozen=True)
+class Move:
+    account: str
+    delta: int
+
+
+@dataclass(frozen=True)
+class BalanceLine:
+    token_id: uuid.UUID
+    token_key: int
+    amount: int
+
+
+def issuer_address(wallets: WalletDeriver, tenant_id: uuid.UUID) -> str:
+    """The tenant's issuer account: source of every mint, sink of every burn."""
+    return wallets.address(tenant_id, OwnerType.TENANT, tenant_id)
+
+
+async def post(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    environment: Environment,
+    entry_id: uuid.UUID,
+    holding: Holding,
+    moves: Sequence[Move],
+    issuer: str,
+    now: datetime,
+) -> None:
+    if len(moves) < 2 or sum(m.delta for m in moves) != 0 or any(m.delta == 0 for m in moves):
+        raise UnbalancedEntry(f"entry {entry_id} is not balanced")
+    if holding.unique and any(abs(m.delta) != 1 for m in moves):
+        raise UnbalancedEntry("an ERC721 id moves one at a time")
+
+    holder_moves = sorted((m for m in moves if m.account != issuer), key=lambda m: m.account)
+    if holding.unique:
+        minted = any(m.account == issuer and m.delta < 0 for m in moves)
+        if minted and await repository.holder_of(
+            session, tenant_id, environment, holding.token_id, holding.token_key
+        ):
+            raise TokenIdAlreadyHeld()
+    for move in holder_moves:
+        if move.delta < 0:
+            taken = await repository.debit(
+                session, tenant_id, environment, move.account, holding.token_id,
+                holding.token_key, -move.delta, now,
+            )  # fmt: skip
+            if not taken:
+                raise InsufficientBalance()
+        else:
+            await repository.credit(
+                session, tenant_id, environment, move.account, holding.token_id,
+                holding.token_key, move.delta, holding.unique, now,
+            )  # fmt: skip
+    await repository.add_postings(
+        session,
+        [
+            {
+                "tenant_id": tenant_id,
+                "entry_id": entry_id,
+                "leg": leg,
+                "environment": environment,
+                "account_address": move.account,
+                "token_id": holding.token_id,
+                "token_key": holding.token_key,
+                "amount": move.delta,
+                "created_at": now,
+            }
+            for leg, move in enumerate(moves)
+        ],
+    )
+
+
+async def balances_of(
+    session: AsyncSession, tenant_id: uuid.UUID, environment: Environment, address: str
+) -> list[BalanceLine]:
+    rows = await repository.balances_of(session, tenant_id, environment, address)
+    return [BalanceLine(r.token_id, r.token_key, r.amount) for r in rows]
+
+
+async def balance(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    environment: Environment,
+    address: str,
+    holding: Holding,
+) -> int:
+    return await repository.balance(
+        session, tenant_id, environment, address, holding.token_id, holding.token_key
+    )
+
+
+async def issued(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    environment: Environment,
+    issuer: str,
+    holding: Holding,
+) -> int:
+    """Outstanding supply: what the issuer put out minus what came back."""
+    return -await repository.posted_total(
+        session, tenant_id, environment, issuer, holding.token_id, holding.token_key
+    )
