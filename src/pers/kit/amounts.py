@@ -7,13 +7,17 @@ builds its ``Decimal`` from that text. Everything else still sees an ordinary fl
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, Inexact, InvalidOperation, Rounded
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
 MAX_DECIMALS = 36
 MAX_BASE_UNITS = 2**256 - 1
+# Decimal arithmetic rounds to the context's precision (28 digits by default). Amounts must
+# never be rounded, so every operation here runs in a context wide enough for any uint256 scaled
+# by any allowed number of decimals, and traps rounding if it ever happened.
+EXACT = Context(prec=160, traps=[Inexact, Rounded, InvalidOperation])
 
 
 class ExactFloat(float):
@@ -72,8 +76,8 @@ def to_base_units(amount: Decimal, decimals: int) -> int:
     """Token units to base units, exactly; positive, at most ``decimals`` fractional digits."""
     if amount <= 0:
         raise AmountError("amount must be greater than zero")
-    scaled = amount.scaleb(decimals)
-    if scaled != scaled.to_integral_value():
+    scaled = amount.scaleb(decimals, context=EXACT)
+    if scaled != scaled.to_integral_value(context=EXACT):
         raise AmountError(f"amount has more than {decimals} decimal places")
     base = int(scaled)
     if base > MAX_BASE_UNITS:
@@ -82,4 +86,8 @@ def to_base_units(amount: Decimal, decimals: int) -> int:
 
 
 def from_base_units(base: int, decimals: int) -> Decimal:
-    return (Decimal(base).scaleb(-decimals)).normalize() if base else Decimal(0)
+    return (
+        Decimal(base).scaleb(-decimals, context=EXACT).normalize(context=EXACT)
+        if base
+        else Decimal(0)
+    )
