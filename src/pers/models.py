@@ -5,6 +5,7 @@ from pers.auth.models import ApiKey, RefreshToken
 from pers.idempotency.models import IdempotencyRecord
 from pers.ledger.models import Balance, Posting
 from pers.tenants.models import Tenant
+from pers.transactions.models import Transaction
 from pers.users.models import User, UserIdentity
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Posting",
     "RefreshToken",
     "Tenant",
+    "Transaction",
     "User",
     "UserIdentity",
 ]

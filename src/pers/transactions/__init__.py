@@ -1,0 +1,1 @@
+"""Transactions: the records of every movement of value, and the API that moves it."""
