@@ -2,8 +2,19 @@
 
 from pers.admins.models import Admin
 from pers.auth.models import ApiKey, RefreshToken
+from pers.businesses.models import Business, BusinessType
 from pers.idempotency.models import IdempotencyRecord
 from pers.tenants.models import Tenant
 from pers.users.models import User, UserIdentity
 
-__all__ = ["Admin", "ApiKey", "IdempotencyRecord", "RefreshToken", "Tenant", "User", "UserIdentity"]
+__all__ = [
+    "Admin",
+    "ApiKey",
+    "Business",
+    "BusinessType",
+    "IdempotencyRecord",
+    "RefreshToken",
+    "Tenant",
+    "User",
+    "UserIdentity",
+]
