@@ -206,11 +206,18 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
     from pers.admins import http_v1 as admins_v1
     from pers.auth import http_v1 as auth_v1
     from pers.auth import http_v2 as auth_v2
+    from pers.businesses import http_v1 as businesses_v1
     from pers.root import http_v1 as root_v1
     from pers.tenants import http_v1 as tenants_v1
 
     app.include_router(auth_v1.well_known)
-    for router in (root_v1.router, tenants_v1.router, auth_v1.router, admins_v1.router):
+    for router in (
+        root_v1.router,
+        tenants_v1.router,
+        auth_v1.router,
+        admins_v1.router,
+        businesses_v1.router,
+    ):
         app.include_router(router, prefix=V1)
     app.include_router(auth_v2.router, prefix=V2)
 

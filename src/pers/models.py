@@ -2,6 +2,7 @@
 
 from pers.admins.models import Admin
 from pers.auth.models import ApiKey, RefreshToken
+from pers.businesses.models import Business, BusinessType
 from pers.idempotency.models import IdempotencyRecord
 from pers.ledger.models import Balance, Posting
 from pers.tenants.models import Tenant
@@ -12,6 +13,8 @@ __all__ = [
     "Admin",
     "ApiKey",
     "Balance",
+    "Business",
+    "BusinessType",
     "IdempotencyRecord",
     "Posting",
     "RefreshToken",

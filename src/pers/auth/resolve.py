@@ -29,6 +29,7 @@ from pers.auth.errors import (
 )
 from pers.auth.models import ApiKeyType
 from pers.auth.tokens import ACCESS_TYPES, looks_like_jwt
+from pers.businesses import service as businesses_service
 from pers.kit.crypto import constant_time_equals
 from pers.kit.enums import Environment
 from pers.runtime import Runtime
@@ -131,6 +132,22 @@ async def _verify_pers_jwt(
     return _Candidate(Principal(PrincipalKind.USER, user.id), tenant_id, env)
 
 
+async def _from_business_key(session: AsyncSession, binding: _Binding, key: str) -> _Candidate:
+    """A business key names no tenant: the project key must. Business keys are not bound to an
+    environment (a partner is the same business on testnet and mainnet)."""
+    if not binding.from_project_key or binding.tenant_id is None:
+        raise MissingCredentials(
+            "a business API key (x-api-key) must be sent with the tenant's project key "
+            "(x-project-key)"
+        )
+    business = await businesses_service.find_by_api_key(session, binding.tenant_id, key)
+    if business is None:
+        raise InvalidApiKey("unknown or revoked business API key")
+    if not business.is_active:
+        raise InvalidApiKey("the business of this API key is not active")
+    return _Candidate(Principal(PrincipalKind.BUSINESS, business.id), binding.tenant_id, None)
+
+
 async def resolve_context(
     session: AsyncSession,
     rt: Runtime,
@@ -157,6 +174,8 @@ async def resolve_context(
     if creds.api_key is not None:
         if constant_time_equals(creds.api_key, rt.deployment.platform_api_key):
             candidates.append(_Candidate(Principal(PrincipalKind.PLATFORM), None, None))
+        elif businesses_service.is_business_key(creds.api_key):
+            candidates.append(await _from_business_key(session, binding, creds.api_key))
         elif looks_like_jwt(creds.api_key):
             candidates.append(
                 await _from_pers_jwt(
