@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Enum, Index, String, text
+from sqlalchemy import BigInteger, Enum, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pers.auth.models import ENVIRONMENT_TYPE
@@ -89,7 +89,7 @@ class Transaction(TenantOwned, WithId, Base):
     token_address: Mapped[str] = mapped_column(String(42))
     token_type: Mapped[str] = mapped_column(String(16))
     token_decimals: Mapped[int]
-    chain_id: Mapped[int | None]
+    chain_id: Mapped[int | None] = mapped_column(BigInteger)
     contract_token_id: Mapped[int | None] = mapped_column(BaseUnits)
     token_metadata_incremental_id: Mapped[int | None]
     amount: Mapped[int] = mapped_column(BaseUnits)

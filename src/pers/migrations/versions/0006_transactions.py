@@ -66,7 +66,7 @@ def upgrade() -> None:
         sa.Column("token_address", sa.String(length=42), nullable=False),
         sa.Column("token_type", sa.String(length=16), nullable=False),
         sa.Column("token_decimals", sa.Integer(), nullable=False),
-        sa.Column("chain_id", sa.Integer(), nullable=True),
+        sa.Column("chain_id", sa.BigInteger(), nullable=True),
         sa.Column("contract_token_id", sa.Numeric(precision=78, scale=0), nullable=True),
         sa.Column("token_metadata_incremental_id", sa.Integer(), nullable=True),
         sa.Column("amount", sa.Numeric(precision=78, scale=0), nullable=False),
