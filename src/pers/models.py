@@ -4,7 +4,7 @@ from pers.admins.models import Admin
 from pers.auth.models import ApiKey, RefreshToken
 from pers.businesses.models import Business, BusinessType
 from pers.idempotency.models import IdempotencyRecord
-from pers.ledger.models import Balance, Posting
+from pers.ledger.models import Balance, NftItem, Posting
 from pers.tenants.models import Tenant
 from pers.transactions.models import Transaction
 from pers.users.models import User, UserIdentity
@@ -16,6 +16,7 @@ __all__ = [
     "Business",
     "BusinessType",
     "IdempotencyRecord",
+    "NftItem",
     "Posting",
     "RefreshToken",
     "Tenant",

@@ -82,3 +82,17 @@ class Posting(TenantOwned, Base):
     token_key: Mapped[int] = mapped_column(BaseUnits)
     amount: Mapped[int] = mapped_column(BaseUnits)
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
+
+
+class NftItem(TenantOwned, Base):
+    """An ERC721 id that was minted, and the metadata it was minted with. Its primary key is
+    what makes a second mint of the same id impossible, even under concurrency."""
+
+    __tablename__ = "nft_items"
+
+    environment: Mapped[Environment] = mapped_column(ENVIRONMENT_TYPE, primary_key=True)
+    token_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    token_key: Mapped[int] = mapped_column(BaseUnits, primary_key=True)
+    metadata_incremental_id: Mapped[int | None]
+    minted_in: Mapped[uuid.UUID]
+    created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

@@ -38,11 +38,13 @@ class UnbalancedEntry(PersError):
 
 @dataclass(frozen=True)
 class Holding:
-    """What is moved: a token and its id (0 for fungible ERC20). ``unique``: ERC721."""
+    """What is moved: a token and its id (0 for fungible ERC20). ``unique``: ERC721, whose
+    mint records ``metadata_incremental_id`` with the new id."""
 
     token_id: uuid.UUID
     token_key: int
     unique: bool
+    metadata_incremental_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,12 @@ async def post(
         raise UnbalancedEntry("an ERC721 id moves one at a time")
 
     holder_moves = sorted((m for m in moves if m.account != issuer), key=lambda m: m.account)
-    if holding.unique:
-        minted = any(m.account == issuer and m.delta < 0 for m in moves)
-        if minted and await repository.holder_of(
-            session, tenant_id, environment, holding.token_id, holding.token_key
-        ):
+    if holding.unique and any(m.account == issuer and m.delta < 0 for m in moves):
+        fresh = await repository.register_nft(
+            session, tenant_id, environment, holding.token_id, holding.token_key,
+            holding.metadata_incremental_id, entry_id, now,
+        )  # fmt: skip
+        if not fresh:
             raise TokenIdAlreadyHeld()
     for move in holder_moves:
         if move.delta < 0:
@@ -148,3 +151,28 @@ async def issued(
     return -await repository.posted_total(
         session, tenant_id, environment, issuer, holding.token_id, holding.token_key
     )
+
+
+async def held_nft(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    environment: Environment,
+    address: str,
+    token_id: uuid.UUID,
+    metadata_incremental_id: int,
+) -> int | None:
+    """An ERC721 id of this token and metadata held by ``address`` (the lowest), if any."""
+    return await repository.held_nft_with_metadata(
+        session, tenant_id, environment, address, token_id, metadata_incremental_id
+    )
+
+
+async def nft_metadata(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    environment: Environment,
+    token_id: uuid.UUID,
+    token_keys: list[int],
+) -> dict[int, int | None]:
+    """The metadata incremental id each ERC721 id was minted with."""
+    return await repository.nft_metadata(session, tenant_id, environment, token_id, token_keys)

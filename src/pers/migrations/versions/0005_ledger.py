@@ -101,6 +101,28 @@ def upgrade() -> None:
         unique=False,
     )
 
+    op.create_table(
+        "nft_items",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column(
+            "environment",
+            sa.Enum("testnet", "mainnet", name="environment", native_enum=False, length=16),
+            nullable=False,
+        ),
+        sa.Column("token_id", sa.Uuid(), nullable=False),
+        sa.Column("token_key", sa.Numeric(precision=78, scale=0), nullable=False),
+        sa.Column("metadata_incremental_id", sa.Integer(), nullable=True),
+        sa.Column("minted_in", sa.Uuid(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint(
+            "tenant_id", "environment", "token_id", "token_key", name=op.f("pk_nft_items")
+        ),
+    )
     op.execute(BALANCED_ENTRY_FUNCTION)
     # Fires once per entry (on its first leg), at commit, when every leg is in.
     op.execute(
@@ -110,14 +132,16 @@ def upgrade() -> None:
     )
     grant("balances", "SELECT, INSERT, UPDATE")
     grant("postings", "SELECT, INSERT")
-    for table in ("balances", "postings"):
+    grant("nft_items", "SELECT, INSERT")
+    for table in ("balances", "postings", "nft_items"):
         enable_tenant_rls(table)
 
 
 def downgrade() -> None:
-    for table in ("balances", "postings"):
+    for table in ("balances", "postings", "nft_items"):
         disable_tenant_rls(table)
         revoke(table)
+    op.drop_table("nft_items")
     op.execute("DROP TRIGGER IF EXISTS postings_balanced ON postings")
     op.execute("DROP FUNCTION IF EXISTS pers_check_entry_balanced()")
     op.drop_index("ix_postings_tenant_id_account", table_name="postings")
