@@ -4,6 +4,18 @@ from pers.admins.models import Admin
 from pers.auth.models import ApiKey, RefreshToken
 from pers.idempotency.models import IdempotencyRecord
 from pers.tenants.models import Tenant
+from pers.tokens.models import Token, TokenMetadata, TokenTypeDefinition
 from pers.users.models import User, UserIdentity
 
-__all__ = ["Admin", "ApiKey", "IdempotencyRecord", "RefreshToken", "Tenant", "User", "UserIdentity"]
+__all__ = [
+    "Admin",
+    "ApiKey",
+    "IdempotencyRecord",
+    "RefreshToken",
+    "Tenant",
+    "Token",
+    "TokenMetadata",
+    "TokenTypeDefinition",
+    "User",
+    "UserIdentity",
+]
