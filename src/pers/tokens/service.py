@@ -20,7 +20,7 @@ from pers.kit.enums import Environment
 from pers.kit.ids import uuid7
 from pers.runtime import Runtime
 from pers.tokens import repository
-from pers.tokens.addresses import checksum_address
+from pers.tokens.addresses import ZERO_ADDRESS, checksum_address
 from pers.tokens.errors import (
     CreditTokenAlreadyActive,
     CreditTokenNotConfigured,
@@ -226,27 +226,26 @@ def _resolve_decimals(token_type: TokenType, decimals: int | None) -> int:
     if token_type is TokenType.ERC20:
         value = DEFAULT_ERC20_DECIMALS if decimals is None else decimals
         if not 0 <= value <= MAX_DECIMALS:
-            raise ValidationFailed(
-                f"decimals must be between 0 and {MAX_DECIMALS}",
-                errors=[{"field": "body.decimals", "message": "out of range", "type": "range"}],
-            )
+            raise _invalid("body.decimals", f"must be between 0 and {MAX_DECIMALS}")
         return value
     if decimals not in (None, 0):
-        raise ValidationFailed(
-            f"{token_type} tokens have no decimals",
-            errors=[{"field": "body.decimals", "message": "only ERC20 has decimals",
-                     "type": "value_error"}],
-        )  # fmt: skip
+        raise _invalid("body.decimals", f"{token_type} tokens have no decimals")
     return 0
 
 
-def _address(value: str, field: str) -> str:
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"{field}: {message}",
+        errors=[{"field": field, "message": message, "type": "value_error"}],
+    )
+
+
+def _address(value: str, field: str, *, contract: bool = True) -> str:
     checksummed = checksum_address(value)
     if checksummed is None:
-        raise ValidationFailed(
-            f"{field} is not an EVM address",
-            errors=[{"field": field, "message": "not an EVM address", "type": "value_error"}],
-        )
+        raise _invalid(field, "not an EVM address (0x and 40 hex digits, valid EIP-55 checksum)")
+    if contract and checksummed == ZERO_ADDRESS:
+        raise _invalid(field, "the zero address is not a contract")
     return checksummed
 
 
@@ -460,10 +459,12 @@ async def create_metadata(
     token = await _require(session, ctx, token_id)
     if token.type is TokenType.ERC20:
         raise TokenMetadataNotSupported(f"token {token_id} is an ERC20 (credit) token")
-    incremental_id = await repository.next_metadata_incremental_id(session, ctx.tenant, token.id)
     creator = None
     if new.creator_account_address is not None:
-        creator = _address(new.creator_account_address, "body.creatorAccountAddress")
+        creator = _address(
+            new.creator_account_address, "body.creatorAccountAddress", contract=False
+        )
+    incremental_id = await repository.next_metadata_incremental_id(session, ctx.tenant, token.id)
     row = TokenMetadata(
         tenant_id=ctx.tenant,
         id=uuid7(),
