@@ -199,3 +199,14 @@ async def test_another_tenants_token_cannot_be_promoted(
     )
     problem(response, 404, "TOKEN_NOT_FOUND")
     assert await list_tokens(client, mainnet_public(tenant)) == []
+
+
+async def test_a_mainnet_admin_registers_on_testnet_and_sees_the_token_after_promotion(
+    client: httpx.AsyncClient, tenant: TenantHandle
+) -> None:
+    admin_main = await mainnet_admin(client, tenant)
+    token = await create_token(client, tenant, "ERC721", headers=admin_main)
+    assert token["chainId"] == DEV_CHAIN_ID  # the answer shows the testnet side just registered
+    assert await list_tokens(client, admin_main, active="false") == []
+    promoted = await promote(client, tenant, token["id"], chain_id=137)
+    assert ids(await list_tokens(client, admin_main)) == {promoted["id"]}
