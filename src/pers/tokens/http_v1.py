@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, Field, field_validator, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.auth.context import PrincipalKind, RequestContext
+from pers.errors import PROBLEM_CONTENT_TYPE
 from pers.kit.schemas import WireInput, WireModel
 from pers.runtime import Runtime
 from pers.tokens import service
@@ -398,7 +399,17 @@ async def list_tokens(
     return [token_read(d) for d in await service.list_tokens(session, ctx, active=active)]
 
 
-@router.get("/credit", summary="Get active credit token contracts", response_model=TokenRead)
+@router.get(
+    "/credit",
+    summary="Get active credit token contracts",
+    response_model=TokenRead,
+    responses={
+        422: {
+            "description": "No active credit token (CREDIT_TOKEN_NOT_CONFIGURED)",
+            "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    },
+)
 async def credit_token(session: Session, ctx: RequestContext = Depends(READERS)) -> TokenRead:
     """The tenant's active ERC20 (credit) token in the request's environment; 422
     `CREDIT_TOKEN_NOT_CONFIGURED` when there is none."""

@@ -213,7 +213,7 @@ def _taken(exc: repository.UniqueTaken, address: str, env: Environment) -> Excep
     return Conflict(f"the token conflicts with an existing one ({constraint or 'unique'})")
 
 
-async def _credit_slot_free(
+async def _other_active_credit(
     session: AsyncSession, ctx: RequestContext, env: Environment, token_id: uuid.UUID
 ) -> uuid.UUID | None:
     """Under the tenant's credit lock: the id of another active ERC20 in ``env``, if any."""
@@ -269,17 +269,18 @@ async def create_token(
     chain). It starts active, except an ERC20 while another ERC20 is the active credit token:
     that one starts inactive, so registering a replacement never takes the current one down."""
     address = _address(contract_address, "body.contractAddress")
+    token_decimals = _resolve_decimals(token_type, decimals)
     token_id = uuid7()
     is_active = True
     if token_type is TokenType.ERC20:
-        is_active = await _credit_slot_free(session, ctx, Environment.TESTNET, token_id) is None
+        is_active = await _other_active_credit(session, ctx, Environment.TESTNET, token_id) is None
     token = Token(
         tenant_id=ctx.tenant,
         id=token_id,
         type=token_type,
         name=name,
         symbol=symbol,
-        decimals=_resolve_decimals(token_type, decimals),
+        decimals=token_decimals,
         abi_url=abi_url,
         is_gallery=False,
         testnet_contract_address=address,
@@ -323,7 +324,7 @@ async def set_mainnet_address(
         return await _detail(session, ctx, token, Environment.MAINNET)
     is_active = True
     if token.type is TokenType.ERC20:
-        is_active = await _credit_slot_free(session, ctx, Environment.MAINNET, token.id) is None
+        is_active = await _other_active_credit(session, ctx, Environment.MAINNET, token.id) is None
     try:
         await repository.update_token(
             session,
@@ -352,7 +353,7 @@ async def toggle_active(
     token = await _require(session, ctx, token_id, for_update=True)
     activate = not token.is_active_in(env)
     if activate and token.type is TokenType.ERC20:
-        other = await _credit_slot_free(session, ctx, env, token.id)
+        other = await _other_active_credit(session, ctx, env, token.id)
         if other is not None:
             raise CreditTokenAlreadyActive(
                 f"token {other} is the active credit token on {env}; deactivate it first",
