@@ -209,15 +209,18 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
     from pers.businesses import http_v1 as businesses_v1
     from pers.root import http_v1 as root_v1
     from pers.tenants import http_v1 as tenants_v1
+    from pers.tokens import http_v1 as tokens_v1
 
     app.include_router(auth_v1.well_known)
-    for router in (
+    v1_routers = (
         root_v1.router,
         tenants_v1.router,
+        tokens_v1.router,
         auth_v1.router,
         admins_v1.router,
         businesses_v1.router,
-    ):
+    )
+    for router in v1_routers:
         app.include_router(router, prefix=V1)
     app.include_router(auth_v2.router, prefix=V2)
 

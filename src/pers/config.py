@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     tenant_admin_jwt_ttl_days: int = Field(default=365, ge=1)
     jwks_cache_seconds: int = Field(default=600, ge=0)
     http_timeout_seconds: float = Field(default=5.0, gt=0)
+    testnet_chain_id: int = Field(
+        default=131277322940537,
+        gt=0,
+        description="Chain id of testnet token contracts registered without one (default: the "
+        "embedded dev chain, eth-tester's py-evm chain id).",
+    )
     run_migrations: bool | None = Field(
         default=None,
         description="Run migrations at start. Default: only with the embedded database.",

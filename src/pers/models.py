@@ -6,6 +6,7 @@ from pers.businesses.models import Business, BusinessType
 from pers.idempotency.models import IdempotencyRecord
 from pers.ledger.models import Balance, NftItem, Posting
 from pers.tenants.models import Tenant
+from pers.tokens.models import Token, TokenMetadata, TokenTypeDefinition
 from pers.transactions.models import Transaction
 from pers.users.models import User, UserIdentity
 
@@ -20,6 +21,9 @@ __all__ = [
     "Posting",
     "RefreshToken",
     "Tenant",
+    "Token",
+    "TokenMetadata",
+    "TokenTypeDefinition",
     "Transaction",
     "User",
     "UserIdentity",

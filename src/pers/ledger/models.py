@@ -2,31 +2,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, Numeric, SmallInteger, String, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy import CheckConstraint, Index, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import TypeDecorator
 
 from pers.auth.models import ENVIRONMENT_TYPE
 from pers.db import Base
 from pers.kit.enums import Environment
-from pers.kit.models import TenantOwned
-
-
-class BaseUnits(TypeDecorator[int]):
-    """NUMERIC(78,0): any uint256, exact; ``int`` in Python."""
-
-    impl = Numeric(78, 0)
-    cache_ok = True
-
-    def process_bind_param(self, value: int | None, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(value)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
-        return None if value is None else int(value)
+from pers.kit.models import BaseUnits, TenantOwned
 
 
 class Balance(TenantOwned, Base):

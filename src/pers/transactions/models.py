@@ -10,8 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from pers.auth.models import ENVIRONMENT_TYPE
 from pers.db import Base
 from pers.kit.enums import Environment
-from pers.kit.models import TenantOwned, WithId
-from pers.ledger.models import BaseUnits
+from pers.kit.models import BaseUnits, TenantOwned, WithId
 
 
 class TransactionType(StrEnum):

@@ -4,7 +4,7 @@ Both tables are tenant-owned: Row Level Security (forced) and grants for the app
 type ids are numbers (the spec's), from one identity sequence shared by every tenant.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-23
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from pers.migrations.helpers import disable_tenant_rls, enable_tenant_rls, grant, revoke
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Token contracts (credits, status, rewards), their item metadata and token types."""
