@@ -6,4 +6,12 @@ from pers.idempotency.models import IdempotencyRecord
 from pers.tenants.models import Tenant
 from pers.users.models import User, UserIdentity
 
-__all__ = ["Admin", "ApiKey", "IdempotencyRecord", "RefreshToken", "Tenant", "User", "UserIdentity"]
+__all__ = [
+    "Admin",
+    "ApiKey",
+    "IdempotencyRecord",
+    "RefreshToken",
+    "Tenant",
+    "User",
+    "UserIdentity",
+]

@@ -1,10 +1,12 @@
+"""End users of a tenant and the external identities they log in with."""
+
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKeyConstraint, Index, func, text
+from sqlalchemy import ForeignKeyConstraint, Index, String, func, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pers.db import Base
@@ -35,8 +37,12 @@ class User(TenantOwned, WithId, Timestamps, Base):
             unique=True,
             postgresql_where=text("instagram_account_id IS NOT NULL"),
         ),
+        Index("uq_users_tenant_id_account_address", "tenant_id", "account_address", unique=True),
     )
 
+    # The user's custodial wallet, derived from (tenant, user id) by pers.wallets and stored at
+    # creation so that lookups by address are one index probe. EIP-55 checksum form.
+    account_address: Mapped[str] = mapped_column(String(42))
     email: Mapped[str | None]
     first_name: Mapped[str | None]
     last_name: Mapped[str | None]

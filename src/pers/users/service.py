@@ -11,6 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pers.kit.ids import uuid7
 from pers.users import repository
 from pers.users.models import GUEST_ISSUER, User, UserIdentity
+from pers.wallets.derivation import OwnerType, WalletDeriver
+
+
+def new_user(wallets: WalletDeriver, tenant_id: uuid.UUID, now: datetime, **fields: Any) -> User:
+    """A new (unsaved) user with its wallet address: the one constructor every path uses."""
+    user_id = uuid7()
+    return User(
+        tenant_id=tenant_id,
+        id=user_id,
+        account_address=wallets.address(tenant_id, OwnerType.USER, user_id),
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
 
 
 async def get_active(
@@ -28,6 +42,7 @@ async def login_identity(
     session: AsyncSession,
     tenant_id: uuid.UUID,
     *,
+    wallets: WalletDeriver,
     issuer: str,
     subject: str,
     verified_email: str | None,
@@ -68,7 +83,7 @@ async def login_identity(
         email = verified_email
         if email and await repository.get_by_email(session, tenant_id, email) is not None:
             email = None  # taken by an account bound to another identity of this issuer
-        user = User(tenant_id=tenant_id, id=uuid7(), email=email, created_at=now, updated_at=now)
+        user = new_user(wallets, tenant_id, now, email=email)
         await repository.add(session, user)
     await repository.add(
         session,
@@ -86,10 +101,15 @@ async def login_identity(
 
 
 async def create_guest(
-    session: AsyncSession, tenant_id: uuid.UUID, raw_login_data: dict[str, Any], now: datetime
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    raw_login_data: dict[str, Any],
+    now: datetime,
+    *,
+    wallets: WalletDeriver,
 ) -> User:
     """A fresh user for an unauthenticated session; never matched to an existing account."""
-    user = User(tenant_id=tenant_id, id=uuid7(), created_at=now, updated_at=now)
+    user = new_user(wallets, tenant_id, now)
     await repository.add(session, user)
     await repository.add(
         session,
