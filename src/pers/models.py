@@ -4,7 +4,7 @@ from pers.admins.models import Admin
 from pers.auth.models import ApiKey, RefreshToken
 from pers.idempotency.models import IdempotencyRecord
 from pers.tenants.models import Tenant
-from pers.users.models import User, UserIdentity
+from pers.users.models import User, UserIdentity, UserStatusType
 
 __all__ = [
     "Admin",
@@ -14,4 +14,5 @@ __all__ = [
     "Tenant",
     "User",
     "UserIdentity",
+    "UserStatusType",
 ]

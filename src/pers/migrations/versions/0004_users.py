@@ -1,4 +1,4 @@
-"""users: account addresses
+"""users: account addresses, user status types
 
 ``users.account_address`` is NOT NULL, as the model says. Addresses cannot be derived in SQL
 (HKDF of the deployment master secret, then secp256k1), so rows that exist before this
@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 import sqlalchemy as sa
 from alembic import context, op
 
+from pers.migrations.helpers import disable_tenant_rls, enable_tenant_rls, grant, revoke
 from pers.wallets.derivation import OwnerType, WalletDeriver
 
 revision: str = "0004"
@@ -68,7 +69,57 @@ def upgrade() -> None:
         unique=True,
     )
 
+    op.create_table(
+        "user_status_types",
+        sa.Column("tenant_id", sa.Uuid(), nullable=False),
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
+        sa.Column("name", sa.String(), nullable=False),
+        sa.Column("description", sa.String(), nullable=True),
+        sa.Column("min_token_balance", sa.Numeric(), nullable=False),
+        sa.Column("discount_percentage", sa.Numeric(precision=5, scale=2), nullable=False),
+        sa.Column("image_url", sa.String(), nullable=True),
+        sa.Column(
+            "eligible_token_addresses",
+            sa.ARRAY(sa.String(length=42)),
+            server_default=sa.text("'{}'"),
+            nullable=False,
+        ),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.CheckConstraint(
+            "discount_percentage >= 0 AND discount_percentage <= 100",
+            name=op.f("ck_user_status_types_discount_percentage_range"),
+        ),
+        sa.CheckConstraint(
+            "min_token_balance >= 0",
+            name=op.f("ck_user_status_types_min_token_balance_not_negative"),
+        ),
+        sa.PrimaryKeyConstraint("tenant_id", "id", name=op.f("pk_user_status_types")),
+    )
+    op.create_index(
+        "uq_user_status_types_tenant_id_name",
+        "user_status_types",
+        ["tenant_id", sa.literal_column("lower(name)")],
+        unique=True,
+    )
+    grant("user_status_types")
+    enable_tenant_rls("user_status_types")
+
 
 def downgrade() -> None:
+    disable_tenant_rls("user_status_types")
+    revoke("user_status_types")
+    op.drop_index("uq_user_status_types_tenant_id_name", table_name="user_status_types")
+    op.drop_table("user_status_types")
     op.drop_index("uq_users_tenant_id_account_address", table_name="users")
     op.drop_column("users", "account_address")
