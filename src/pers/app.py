@@ -208,9 +208,11 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
     from pers.auth import http_v2 as auth_v2
     from pers.root import http_v1 as root_v1
     from pers.tenants import http_v1 as tenants_v1
+    from pers.users import http_v1 as users_v1
 
     app.include_router(auth_v1.well_known)
-    for router in (root_v1.router, tenants_v1.router, auth_v1.router, admins_v1.router):
+    routers = (root_v1.router, tenants_v1.router, auth_v1.router, admins_v1.router, users_v1.router)
+    for router in routers:
         app.include_router(router, prefix=V1)
     app.include_router(auth_v2.router, prefix=V2)
 

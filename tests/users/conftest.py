@@ -22,6 +22,7 @@ idp_server = auth_fixtures.idp_server
 make_idp = auth_fixtures.make_idp
 idp = auth_fixtures.idp
 trusting_tenant = auth_fixtures.trusting_tenant
+admin_factory = auth_fixtures.admin_factory
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Self, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -76,7 +76,7 @@ class Paginated(WireModel, Generic[T]):
     pagination: PageInfo
 
     @classmethod
-    def of(cls, page: Page[T]) -> Paginated[T]:
+    def of(cls, page: Page[T]) -> Self:
         return cls(
             data=page.items,
             pagination=PageInfo(
