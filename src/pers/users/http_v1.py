@@ -146,11 +146,7 @@ class UserUpdate(UserFields):
     _active_not_null = field_validator("is_active")(_refuse_null)
 
 
-FIELD_OF_IDENTIFIER = {
-    UserIdentifier.ID: "id",
-    **{identifier: field for field, identifier in service.IDENTIFIER_FIELDS.items()},
-}
-LOOKUP_FIELDS = (*FIELD_OF_IDENTIFIER.values(), "account_address")
+LOOKUP_FIELDS = (*service.FIELD_OF_IDENTIFIER.values(), "account_address")
 
 
 class UserLookup(WireInput):
@@ -167,7 +163,7 @@ class UserLookup(WireInput):
     def lookup_field(self) -> str:
         """The field to look up by; raises ValueError when the body does not say."""
         if self.user_identifier is not None:
-            field = FIELD_OF_IDENTIFIER[self.user_identifier]
+            field = service.FIELD_OF_IDENTIFIER[self.user_identifier]
             if not getattr(self, field):
                 raise ValueError(f"userIdentifier is {self.user_identifier.value}: send it")
             return field
@@ -255,7 +251,7 @@ async def user_info(
     value: str = getattr(body, field)
     if field == "account_address":
         return user_read(await service.find_user_by_address(session, ctx, value))
-    identifier = next(i for i, f in FIELD_OF_IDENTIFIER.items() if f == field)
+    identifier = next(i for i, f in service.FIELD_OF_IDENTIFIER.items() if f == field)
     return user_read(await service.find_user(session, ctx, identifier, value))
 
 

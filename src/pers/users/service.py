@@ -56,6 +56,11 @@ PROFILE_FIELDS = frozenset(
 # What a user may not change about themselves: the identifiers others send value to, and
 # whether the account is active.
 ADMIN_ONLY_FIELDS = (*IDENTIFIER_FIELDS, "is_active")
+# The User column each identifier names.
+FIELD_OF_IDENTIFIER: dict[UserIdentifier, str] = {
+    UserIdentifier.ID: "id",
+    **{identifier: field for field, identifier in IDENTIFIER_FIELDS.items()},
+}
 _TAKEN: dict[UserIdentifier, type[UserIdentifierTaken]] = {
     UserIdentifier.EMAIL: UserEmailTaken,
     UserIdentifier.EXTERNAL_ID: UserExternalIdTaken,
@@ -286,7 +291,7 @@ async def resolve_user(
         await repository.lock_key(session, ctx.tenant, _lock_name(identifier, value))
         user = await _find(session, ctx.tenant, identifier, value)
         if user is None:
-            field = next(f for f, i in IDENTIFIER_FIELDS.items() if i is identifier)
+            field = FIELD_OF_IDENTIFIER[identifier]
             user = new_user(rt.wallets, ctx.tenant, ctx.now, **{field: value})
             await repository.add(session, user)
     if user is None:
@@ -294,11 +299,17 @@ async def resolve_user(
     return user_view(user)
 
 
-async def get_user_view(session: AsyncSession, ctx: RequestContext, user_id: uuid.UUID) -> UserView:
-    user = await repository.get(session, ctx.tenant, user_id)
+async def _by_id(
+    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
+) -> User:
+    user = await repository.get(session, tenant_id, user_id, for_update=for_update)
     if user is None:
         raise UserNotFound(f"no user with id {user_id}")
-    return user_view(user)
+    return user
+
+
+async def get_user_view(session: AsyncSession, ctx: RequestContext, user_id: uuid.UUID) -> UserView:
+    return user_view(await _by_id(session, ctx.tenant, user_id))
 
 
 async def _by_address(session: AsyncSession, tenant_id: uuid.UUID, address: str) -> User:
@@ -365,12 +376,12 @@ async def list_users(
     active: bool | None = None,
 ) -> Page[User]:
     _require_admin(ctx)
-    search = search.strip() if search else None
+    search = (search or "").strip() or None
     return await repository.list_page(
         session,
         ctx.tenant,
         request,
-        search=search or None,
+        search=search,
         active=active,
         search_id=parse_uuid(search) if search else None,
     )
@@ -380,10 +391,7 @@ async def get_user(
     session: AsyncSession, ctx: RequestContext, user_id: uuid.UUID, *, for_update: bool = False
 ) -> User:
     _require_admin(ctx)
-    user = await repository.get(session, ctx.tenant, user_id, for_update=for_update)
-    if user is None:
-        raise UserNotFound(f"no user with id {user_id}")
-    return user
+    return await _by_id(session, ctx.tenant, user_id, for_update=for_update)
 
 
 async def create_user(
