@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from pers.auth.models import ApiKeyType
-from pers.kit.enums import Environment
-from pers.runtime import Runtime
 from tests.conftest import TenantHandle
 
 ME = "/v1.7/user/auth/me"
@@ -37,20 +33,6 @@ async def system_headers(client: httpx.AsyncClient, tenant: TenantHandle) -> dic
     )
     assert response.status_code == 201, response.text
     return {"x-api-key": response.json()["apiPrivateKey"], "x-project-key": tenant.testnet_key}
-
-
-def admin_person_headers(runtime: Runtime, tenant: TenantHandle, admin_id: str) -> dict[str, str]:
-    """An admin's access token, as ``POST /auth/admin/login`` would issue it."""
-    token = runtime.signer.issue(
-        typ=ApiKeyType.ADMIN_JWT_ACCESS_TOKEN,
-        tenant_id=tenant.id,
-        environment=Environment.TESTNET,
-        subject=admin_id,
-        now=runtime.clock.now(),
-        ttl=timedelta(minutes=5),
-        jti=uuid.uuid4(),
-    )
-    return {"Authorization": f"Bearer {token}"}
 
 
 def unique_email(name: str = "user") -> str:

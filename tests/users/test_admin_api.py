@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from pers.runtime import Runtime
+from tests.auth.helpers import admin_access_token
 from tests.conftest import TenantHandle
 from tests.users.conftest import LoginAs, derived_address
 from tests.users.helpers import (
     ADMIN_USERS,
-    admin_person_headers,
     create_user,
     system_headers,
     unique_email,
@@ -232,7 +232,7 @@ async def test_a_tenant_admin_person_manages_users(
     admin_factory: Callable[..., Any],
 ) -> None:
     admin = await admin_factory(tenant, unique_email("staff"), "TENANT_ADMIN")
-    headers = admin_person_headers(runtime, tenant, admin["id"])
+    headers = admin_access_token(runtime, tenant, admin["id"])
     created = await client.post(ADMIN_USERS, json={"firstName": "Viv"}, headers=headers)
     assert created.status_code == 201, created.text
     listed = await client.get(ADMIN_USERS, headers=headers, params={"search": created.json()["id"]})
