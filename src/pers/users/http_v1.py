@@ -146,7 +146,11 @@ class UserUpdate(UserFields):
     _active_not_null = field_validator("is_active")(_refuse_null)
 
 
-LOOKUP_FIELDS = (*service.FIELD_OF_IDENTIFIER.values(), "account_address")
+# Fields a lookup may name, with their identifier (None: the account address).
+LOOKUP_FIELDS: dict[str, UserIdentifier | None] = {
+    **{field: identifier for identifier, field in service.FIELD_OF_IDENTIFIER.items()},
+    "account_address": None,
+}
 
 
 class UserLookup(WireInput):
@@ -160,24 +164,25 @@ class UserLookup(WireInput):
     external_id: str | None = Field(default=None, max_length=MAX_IDENTIFIER_LENGTH)
     account_address: str | None = Field(default=None, max_length=42, description="pers extension")
 
-    def lookup_field(self) -> str:
-        """The field to look up by; raises ValueError when the body does not say."""
+    def target(self) -> tuple[UserIdentifier | None, str]:
+        """The identifier to look up by (None: the account address) and its value; raises
+        ValueError when the body does not name exactly one."""
         if self.user_identifier is not None:
-            field = service.FIELD_OF_IDENTIFIER[self.user_identifier]
-            if not getattr(self, field):
+            value = getattr(self, service.FIELD_OF_IDENTIFIER[self.user_identifier])
+            if not value:
                 raise ValueError(f"userIdentifier is {self.user_identifier.value}: send it")
-            return field
+            return self.user_identifier, value
         sent = [name for name in LOOKUP_FIELDS if getattr(self, name)]
         if len(sent) != 1:
             raise ValueError(
                 "send userIdentifier, or exactly one of id, email, instagramAccountId, "
                 "externalId, accountAddress"
             )
-        return sent[0]
+        return LOOKUP_FIELDS[sent[0]], getattr(self, sent[0])
 
     @model_validator(mode="after")
-    def _names_one_field(self) -> UserLookup:
-        self.lookup_field()
+    def _names_one_identifier(self) -> UserLookup:
+        self.target()
         return self
 
 
@@ -247,11 +252,9 @@ async def user_info(
 ) -> UserRead:
     """Look a user up, without balances. Admins now; businesses with `canManageUsers` when the
     Business module lands. 404 `USER_NOT_FOUND` when no user matches."""
-    field = body.lookup_field()
-    value: str = getattr(body, field)
-    if field == "account_address":
+    identifier, value = body.target()
+    if identifier is None:
         return user_read(await service.find_user_by_address(session, ctx, value))
-    identifier = next(i for i, f in service.FIELD_OF_IDENTIFIER.items() if f == field)
     return user_read(await service.find_user(session, ctx, identifier, value))
 
 
