@@ -210,6 +210,7 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
     from pers.root import http_v1 as root_v1
     from pers.tenants import http_v1 as tenants_v1
     from pers.tokens import http_v1 as tokens_v1
+    from pers.users import http_v1 as users_v1
 
     app.include_router(auth_v1.well_known)
     v1_routers = (
@@ -218,6 +219,7 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
         tokens_v1.router,
         auth_v1.router,
         admins_v1.router,
+        users_v1.router,
         businesses_v1.router,
     )
     for router in v1_routers:

@@ -12,6 +12,7 @@ from pers.db import Database, make_engine
 from pers.deployment import Deployment, load_deployment
 from pers.kit.clock import Clock, SystemClock
 from pers.runtime import Runtime
+from pers.wallets.derivation import WalletDeriver
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,11 @@ def prepare(settings: Settings) -> tuple[Deployment, DatabaseUrls]:
     if migrate_now:
         from pers import migrate
 
-        migrate.upgrade(urls.owner, app_role=settings.db_app_role)
+        migrate.upgrade(
+            urls.owner,
+            app_role=settings.db_app_role,
+            wallets=lambda: WalletDeriver(deployment.master_secret),
+        )
         log.info("migrations applied")
     if urls.embedded:
         from pers.embedded import enable_app_login

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pers.config import Settings
+
+if TYPE_CHECKING:
+    from pers.wallets.derivation import WalletDeriver
 
 
 def _serve(settings: Settings, *, all_in_one: bool) -> int:
@@ -39,6 +43,20 @@ def _serve(settings: Settings, *, all_in_one: bool) -> int:
     return 0
 
 
+def _existing_wallets(settings: Settings) -> WalletDeriver:
+    """The deployment's wallet deriver, for migrations that fill addresses of existing rows.
+    Refuses to generate a new master secret: addresses derived from one would be wrong."""
+    from pers.deployment import load_deployment
+    from pers.wallets.derivation import WalletDeriver
+
+    if not settings.secret_key and not (settings.data_dir / "keys" / "master_secret").exists():
+        raise RuntimeError(
+            "existing rows need wallet addresses derived from the deployment's master secret: "
+            "set PERS_SECRET_KEY (or PERS_DATA_DIR) as for the API, then run this again"
+        )
+    return WalletDeriver(load_deployment(settings).master_secret)
+
+
 def _db(settings: Settings, action: str, revision: str | None) -> int:
     from pers import migrate
     from pers.bootstrap import database_urls
@@ -46,7 +64,12 @@ def _db(settings: Settings, action: str, revision: str | None) -> int:
     urls = database_urls(settings)
     role = settings.db_app_role
     if action == "upgrade":
-        migrate.upgrade(urls.owner, revision or "head", app_role=role)
+        migrate.upgrade(
+            urls.owner,
+            revision or "head",
+            app_role=role,
+            wallets=lambda: _existing_wallets(settings),
+        )
     elif action == "downgrade":
         migrate.downgrade(urls.owner, revision or "-1", app_role=role)
     elif action == "check":

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+
+from pers.wallets.derivation import WalletDeriver
+
+# Builds the deployment's wallet deriver, for migrations that derive addresses of existing rows
+# (called only when such rows exist, so an empty database needs no key material).
+WalletsFactory = Callable[[], WalletDeriver]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,8 +27,15 @@ def alembic_config(owner_url: str, app_role: str = "pers_app") -> Config:
     return config
 
 
-def upgrade(owner_url: str, revision: str = "head", app_role: str = "pers_app") -> None:
-    command.upgrade(alembic_config(owner_url, app_role), revision)
+def upgrade(
+    owner_url: str,
+    revision: str = "head",
+    app_role: str = "pers_app",
+    wallets: WalletsFactory | None = None,
+) -> None:
+    config = alembic_config(owner_url, app_role)
+    config.attributes["wallets"] = wallets
+    command.upgrade(config, revision)
 
 
 def downgrade(owner_url: str, revision: str, app_role: str = "pers_app") -> None:

@@ -8,7 +8,7 @@ from pers.ledger.models import Balance, NftItem, Posting
 from pers.tenants.models import Tenant
 from pers.tokens.models import Token, TokenMetadata, TokenTypeDefinition
 from pers.transactions.models import Transaction
-from pers.users.models import User, UserIdentity
+from pers.users.models import User, UserIdentity, UserStatusType
 
 __all__ = [
     "Admin",
@@ -27,4 +27,5 @@ __all__ = [
     "Transaction",
     "User",
     "UserIdentity",
+    "UserStatusType",
 ]

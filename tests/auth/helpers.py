@@ -18,6 +18,9 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
+from pers.auth.models import ApiKeyType
+from pers.kit.enums import Environment
+from pers.runtime import Runtime
 from tests.conftest import MovableClock, TenantHandle
 
 PROBLEM_JSON = "application/problem+json"
@@ -177,6 +180,20 @@ def code_of(response: httpx.Response) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def admin_access_token(runtime: Runtime, tenant: TenantHandle, admin_id: str) -> dict[str, str]:
+    """An admin's access token, as ``POST /auth/admin/login`` would issue it, as headers."""
+    token = runtime.signer.issue(
+        typ=ApiKeyType.ADMIN_JWT_ACCESS_TOKEN,
+        tenant_id=tenant.id,
+        environment=Environment.TESTNET,
+        subject=admin_id,
+        now=runtime.clock.now(),
+        ttl=timedelta(minutes=5),
+        jti=uuid.uuid4(),
+    )
+    return bearer(token)
 
 
 async def configure_tenant(

@@ -17,7 +17,7 @@ from pers.auth.models import ApiKeyType
 from pers.db import async_url, set_tenant
 from pers.kit.enums import Environment
 from pers.runtime import Runtime
-from pers.users.models import User
+from pers.users.service import new_user
 from tests.conftest import TenantHandle
 
 BUSINESS = "/v1.7/business"
@@ -136,10 +136,13 @@ async def create_type(
 
 async def make_user(runtime: Runtime, tenant: TenantHandle) -> dict[str, str]:
     """A user of the tenant and an access token for it, as a login would issue."""
-    user_id = uuid.uuid4()
     async with runtime.db.unit_of_work() as session:
         await set_tenant(session, tenant.id)
-        session.add(User(tenant_id=tenant.id, id=user_id, email=f"{user_id.hex}@u.example"))
+        user = new_user(
+            runtime.wallets, tenant.id, runtime.clock.now(), email=f"{uuid.uuid4().hex}@u.example"
+        )
+        user_id = user.id
+        session.add(user)
     token = runtime.signer.issue(
         typ=ApiKeyType.USER_JWT_ACCESS_TOKEN,
         tenant_id=tenant.id,

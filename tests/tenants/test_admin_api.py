@@ -7,15 +7,13 @@ return), so the principal rules can be tested without an identity provider.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from pers.auth.models import ApiKeyType
-from pers.kit.enums import Environment
 from pers.runtime import Runtime
+from tests.auth.helpers import admin_access_token
 from tests.conftest import TenantHandle
 
 PROBLEM = "application/problem+json"
@@ -37,20 +35,6 @@ async def list_admins(client: httpx.AsyncClient, headers: dict[str, str]) -> lis
     response = await client.get("/v1.7/admin/admin", headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def access_token(runtime: Runtime, tenant: TenantHandle, admin_id: str) -> dict[str, str]:
-    """An admin access token, as ``POST /auth/admin/login`` would issue it."""
-    token = runtime.signer.issue(
-        typ=ApiKeyType.ADMIN_JWT_ACCESS_TOKEN,
-        tenant_id=tenant.id,
-        environment=Environment.TESTNET,
-        subject=admin_id,
-        now=runtime.clock.now(),
-        ttl=timedelta(minutes=5),
-        jti=uuid.uuid4(),
-    )
-    return {"Authorization": f"Bearer {token}"}
 
 
 def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> None:
@@ -178,7 +162,7 @@ async def test_tenant_admin_principal_cannot_create_admins_but_can_list(
     client: httpx.AsyncClient, tenant: TenantHandle, runtime: Runtime
 ) -> None:
     plain = await create(client, tenant, "plain@a.example", "TENANT_ADMIN")
-    headers = access_token(runtime, tenant, plain["id"])
+    headers = admin_access_token(runtime, tenant, plain["id"])
     response = await upsert(client, headers, email="new@a.example", type="TENANT_ADMIN")
     assert_problem(response, 403, "OWNER_ADMIN_REQUIRED")
     promote = await upsert(client, headers, email="plain@a.example", type="SUPER_ADMIN")
@@ -194,7 +178,7 @@ async def test_super_admin_principal_can_create_admins(
     boss = await create(client, tenant, "boss@a.example", "SUPER_ADMIN")
     response = await upsert(
         client,
-        access_token(runtime, tenant, boss["id"]),
+        admin_access_token(runtime, tenant, boss["id"]),
         email="hire@a.example",
         type="TENANT_ADMIN",
     )
@@ -208,7 +192,7 @@ async def test_super_admin_cannot_demote_themselves(
     boss = await create(client, tenant, "boss@a.example", "SUPER_ADMIN")
     response = await upsert(
         client,
-        access_token(runtime, tenant, boss["id"]),
+        admin_access_token(runtime, tenant, boss["id"]),
         email="boss@a.example",
         type="TENANT_ADMIN",
     )
@@ -221,7 +205,7 @@ async def test_deactivated_admin_token_is_rejected(
     client: httpx.AsyncClient, tenant: TenantHandle, runtime: Runtime
 ) -> None:
     boss = await create(client, tenant, "gone@a.example", "SUPER_ADMIN")
-    headers = access_token(runtime, tenant, boss["id"])
+    headers = admin_access_token(runtime, tenant, boss["id"])
     assert (await client.get("/v1.7/admin/admin", headers=headers)).status_code == 200
     off = await upsert(
         client, tenant.admin, email="gone@a.example", type="SUPER_ADMIN", isActive=False
@@ -235,7 +219,7 @@ async def test_admin_token_for_another_tenants_admin_id_is_rejected(
 ) -> None:
     theirs = await create(client, other_tenant, "boss@b.example", "SUPER_ADMIN")
     # A token claiming tenant A for tenant B's admin: the admin is not found under tenant A.
-    headers = access_token(runtime, tenant, theirs["id"])
+    headers = admin_access_token(runtime, tenant, theirs["id"])
     assert_problem(await client.get("/v1.7/admin/admin", headers=headers), 401)
 
 

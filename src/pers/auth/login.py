@@ -49,7 +49,9 @@ async def user_login(
     if raw_login_data is not None:
         if not allow_guests:
             raise GuestLoginDisabled()
-        user = await users_service.create_guest(session, ctx.tenant, raw_login_data, ctx.now)
+        user = await users_service.create_guest(
+            session, ctx.tenant, raw_login_data, ctx.now, wallets=rt.wallets
+        )
     else:
         if not auth_token:
             raise InvalidToken("authToken is required")
@@ -57,6 +59,7 @@ async def user_login(
         user = await users_service.login_identity(
             session,
             ctx.tenant,
+            wallets=rt.wallets,
             issuer=provider.issuer,
             subject=claims["sub"],
             verified_email=_verified_email(claims),

@@ -1,17 +1,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import ColumnElement, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pers.users.models import User, UserIdentity
+from pers.kit.pagination import Page, PageRequest
+from pers.users.models import User, UserIdentity, UserStatusType
 
 
-async def get(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> User | None:
-    result = await session.execute(
-        select(User).where(User.tenant_id == tenant_id, User.id == user_id)
-    )
+async def get(
+    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, *, for_update: bool = False
+) -> User | None:
+    stmt = select(User).where(User.tenant_id == tenant_id, User.id == user_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    result = await session.execute(stmt)
     return result.scalar_one_or_none()
 
 
@@ -20,6 +25,83 @@ async def get_by_email(session: AsyncSession, tenant_id: uuid.UUID, email: str) 
         select(User).where(User.tenant_id == tenant_id, func.lower(User.email) == email.lower())
     )
     return result.scalar_one_or_none()
+
+
+async def get_by_external_id(
+    session: AsyncSession, tenant_id: uuid.UUID, external_id: str
+) -> User | None:
+    result = await session.execute(
+        select(User).where(User.tenant_id == tenant_id, User.external_id == external_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def get_by_instagram_account_id(
+    session: AsyncSession, tenant_id: uuid.UUID, instagram_account_id: str
+) -> User | None:
+    result = await session.execute(
+        select(User).where(
+            User.tenant_id == tenant_id, User.instagram_account_id == instagram_account_id
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def get_by_address(
+    session: AsyncSession, tenant_id: uuid.UUID, account_address: str
+) -> User | None:
+    result = await session.execute(
+        select(User).where(User.tenant_id == tenant_id, User.account_address == account_address)
+    )
+    return result.scalar_one_or_none()
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _conditions(
+    tenant_id: uuid.UUID, search: str | None, active: bool | None, search_id: uuid.UUID | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [User.tenant_id == tenant_id]
+    if active is not None:
+        conditions.append(User.is_active.is_(active))
+    if search:
+        pattern = f"%{_escape_like(search)}%"
+        matches: list[ColumnElement[bool]] = [
+            column.ilike(pattern, escape="\\")
+            for column in (User.email, User.external_id, User.account_address)
+        ]
+        matches.append(
+            func.concat_ws(" ", User.first_name, User.last_name).ilike(pattern, escape="\\")
+        )
+        if search_id is not None:
+            matches.append(User.id == search_id)
+        conditions.append(or_(*matches))
+    return conditions
+
+
+async def list_page(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    request: PageRequest,
+    *,
+    search: str | None,
+    active: bool | None,
+    search_id: uuid.UUID | None,
+) -> Page[User]:
+    """Newest first. ``search`` matches e-mail, first and last name, externalId and account
+    address as case-insensitive substrings, and ``search_id`` the id exactly."""
+    conditions = _conditions(tenant_id, search, active, search_id)
+    total = await session.scalar(select(func.count()).select_from(User).where(*conditions))
+    result = await session.execute(
+        select(User)
+        .where(*conditions)
+        .order_by(User.created_at.desc(), User.id.desc())
+        .limit(request.limit)
+        .offset(request.offset)
+    )
+    return Page(list(result.scalars()), int(total or 0), request)
 
 
 async def get_identity(
@@ -49,14 +131,16 @@ async def has_identity_from(
 
 
 async def lock_key(session: AsyncSession, tenant_id: uuid.UUID, key: str) -> None:
-    """Serialize creation of rows that do not exist yet (first login of an identity)."""
+    """Serialize creation of rows that do not exist yet (first login of an identity, first use
+    of an e-mail or externalId). Keys: ``identity:<iss>:<sub>``, ``email:<lower-case>``,
+    ``externalId:<value>``, ``instagramAccountId:<value>``."""
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
         {"k": f"user:{tenant_id}:{key}"},
     )
 
 
-async def add(session: AsyncSession, row: User | UserIdentity) -> None:
+async def add(session: AsyncSession, row: User | UserIdentity | UserStatusType) -> None:
     session.add(row)
     await session.flush()
 
@@ -71,3 +155,41 @@ async def touch_identity(session: AsyncSession, identity: UserIdentity) -> None:
         )
         .values(last_login_at=func.now())
     )
+
+
+# --- status types ---------------------------------------------------------------------------
+
+
+async def list_status_types(
+    session: AsyncSession, tenant_id: uuid.UUID
+) -> Sequence[UserStatusType]:
+    result = await session.execute(
+        select(UserStatusType)
+        .where(UserStatusType.tenant_id == tenant_id)
+        .order_by(UserStatusType.min_token_balance, UserStatusType.id)
+    )
+    return result.scalars().all()
+
+
+async def get_status_type(
+    session: AsyncSession, tenant_id: uuid.UUID, status_type_id: int, *, for_update: bool = False
+) -> UserStatusType | None:
+    stmt = select(UserStatusType).where(
+        UserStatusType.tenant_id == tenant_id, UserStatusType.id == status_type_id
+    )
+    if for_update:
+        stmt = stmt.with_for_update()
+    result = await session.execute(stmt)
+    return result.scalar_one_or_none()
+
+
+async def get_status_type_by_name(
+    session: AsyncSession, tenant_id: uuid.UUID, name: str
+) -> UserStatusType | None:
+    result = await session.execute(
+        select(UserStatusType).where(
+            UserStatusType.tenant_id == tenant_id,
+            func.lower(UserStatusType.name) == name.lower(),
+        )
+    )
+    return result.scalar_one_or_none()

@@ -5,7 +5,7 @@ role may only INSERT and SELECT postings; a deferred constraint trigger checks a
 every entry's legs sum to zero.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-23
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from pers.migrations.helpers import disable_tenant_rls, enable_tenant_rls, grant, revoke
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
