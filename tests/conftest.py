@@ -184,3 +184,33 @@ async def tenant(client: httpx.AsyncClient) -> TenantHandle:
 @pytest.fixture
 async def other_tenant(client: httpx.AsyncClient) -> TenantHandle:
     return await create_tenant(client, "Tenant B")
+
+
+@pytest.fixture(scope="session")
+async def _owner_engine_for_checks(owner_url: str) -> AsyncIterator[Any]:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from pers.db import async_url
+
+    engine = create_async_engine(async_url(owner_url), pool_size=1, max_overflow=0)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+async def _value_is_conserved(_owner_engine_for_checks: Any) -> AsyncIterator[None]:
+    """After every test: every token's postings, in every tenant and environment, sum to zero
+    (DESIGN section 6)."""
+    yield
+    from sqlalchemy import text
+
+    async with _owner_engine_for_checks.connect() as conn:
+        unbalanced = (
+            await conn.execute(
+                text(
+                    "SELECT tenant_id, environment, token_id, token_key, sum(amount) "
+                    "FROM postings GROUP BY 1, 2, 3, 4 HAVING sum(amount) <> 0 LIMIT 5"
+                )
+            )
+        ).all()
+    assert unbalanced == [], f"value created or lost: {unbalanced}"

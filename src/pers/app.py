@@ -206,10 +206,12 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
     from pers.admins import http_v1 as admins_v1
     from pers.auth import http_v1 as auth_v1
     from pers.auth import http_v2 as auth_v2
+    from pers.balances import http_v1 as balances_v1
     from pers.businesses import http_v1 as businesses_v1
     from pers.root import http_v1 as root_v1
     from pers.tenants import http_v1 as tenants_v1
     from pers.tokens import http_v1 as tokens_v1
+    from pers.transactions import http_v1 as transactions_v1
     from pers.users import http_v1 as users_v1
 
     app.include_router(auth_v1.well_known)
@@ -221,6 +223,8 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
         admins_v1.router,
         users_v1.router,
         businesses_v1.router,
+        transactions_v1.router,
+        balances_v1.router,
     )
     for router in v1_routers:
         app.include_router(router, prefix=V1)

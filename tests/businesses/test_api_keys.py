@@ -225,6 +225,7 @@ async def test_me_shows_whatever_the_balance_seam_answers_as_token_balance_dtos(
         "tokenType": "ERC20",
         "tokenId": None,
         "metadataUri": None,
+        "tokenMetadataIncrementalId": None,
     }
     assert fractional["balance"] == 2.5
     assert (stamp["tokenType"], stamp["tokenId"], stamp["metadataUri"]) == (

@@ -6,17 +6,17 @@ Routes with fixed segments are declared before ``/{id}`` so they are not taken f
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response
-from pydantic import Field, PlainSerializer, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.auth.context import PrincipalKind, RequestContext
+from pers.balances.http_v1 import TokenBalanceRead, balance_read
 from pers.businesses import service
 from pers.businesses.models import Business, BusinessType
-from pers.businesses.service import BusinessAccount, SanitizeMode, TokenBalance
+from pers.businesses.service import BusinessAccount, SanitizeMode
 from pers.kit.schemas import Email, WireInput, WireModel
 from pers.runtime import Runtime
 from pers.web import Access, PersRoute, get_runtime, get_session
@@ -42,10 +42,6 @@ Name = Annotated[str, Field(min_length=1, max_length=200)]
 Text = Annotated[str, Field(max_length=5000)]
 Url = Annotated[str, Field(max_length=2048)]
 Short = Annotated[str, Field(max_length=200)]
-
-
-def _number(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
 
 
 # --- wire schemas ---------------------------------------------------------------------------
@@ -104,17 +100,6 @@ class BusinessCreated(BusinessRead):
     api_private_key: str = Field(
         description="The business API key (send as x-api-key with x-project-key). Shown once."
     )
-
-
-class TokenBalanceRead(WireModel):
-    contract_address: str
-    chain_id: int
-    balance: Annotated[Decimal, PlainSerializer(_number, return_type=int | float)]
-    token_name: str | None = None
-    token_symbol: str | None = None
-    token_type: Literal["ERC20", "ERC721", "ERC1155"]
-    token_id: str | None
-    metadata_uri: str | None
 
 
 class BusinessWithBalances(BusinessRead):
@@ -220,10 +205,6 @@ def _business_fields(business: Business) -> dict[str, Any]:
         "can_manage_users": business.can_manage_users,
         "can_receive_donation": business.can_receive_donation,
     }
-
-
-def balance_read(balance: TokenBalance) -> TokenBalanceRead:
-    return TokenBalanceRead.model_validate(balance)
 
 
 def account_read(account: BusinessAccount) -> BusinessWithBalances:

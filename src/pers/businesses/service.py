@@ -8,15 +8,15 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from eth_utils.address import is_hex_address, to_checksum_address
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.auth.context import PrincipalKind, RequestContext
 from pers.auth.errors import OwnerAdminRequired
+from pers.balances import service as balances_service
+from pers.balances.service import TokenBalance
 from pers.businesses import repository
 from pers.businesses.errors import (
     BusinessEmailTaken,
@@ -27,6 +27,7 @@ from pers.businesses.errors import (
 )
 from pers.businesses.models import Business, BusinessType
 from pers.errors import Forbidden
+from pers.kit.addresses import checksum_address
 from pers.kit.crypto import sha256_hex
 from pers.kit.ids import uuid7
 from pers.runtime import Runtime
@@ -68,20 +69,6 @@ class BusinessView:
     can_manage_users: bool
     can_receive_donation: bool
     display_name: str
-
-
-@dataclass(frozen=True)
-class TokenBalance:
-    """One holding of an account (the spec's TokenBalanceDTO); ``balance`` in token units."""
-
-    contract_address: str
-    chain_id: int
-    balance: Decimal
-    token_type: str  # ERC20 | ERC721 | ERC1155
-    token_id: str | None
-    metadata_uri: str | None
-    token_name: str | None = None
-    token_symbol: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,13 +117,6 @@ def view_of(business: Business) -> BusinessView:
         can_receive_donation=business.can_receive_donation,
         display_name=business.display_name,
     )
-
-
-def normalize_address(value: str) -> str | None:
-    """The EIP-55 checksummed form of a hex address, or None when it is not one."""
-    if not is_hex_address(value):
-        return None
-    return str(to_checksum_address(value))
 
 
 def is_business_key(value: str) -> bool:
@@ -374,7 +354,7 @@ async def get_business(
 
 async def get_business_at(session: AsyncSession, ctx: RequestContext, address: str) -> Business:
     """A business by its ``accountAddress`` (any letter case)."""
-    normalized = normalize_address(address)
+    normalized = checksum_address(address)
     if normalized is None:
         raise BusinessNotFound("not an account address")
     return _visible_to(ctx, await repository.get_by_address(session, ctx.tenant, normalized))
@@ -399,7 +379,7 @@ async def get_business_by_address(
     session: AsyncSession, ctx: RequestContext, address: str
 ) -> BusinessView:
     """The business owning a wallet address, active or not (404 when none does)."""
-    normalized = normalize_address(address)
+    normalized = checksum_address(address)
     business = (
         None
         if normalized is None
@@ -434,12 +414,8 @@ async def my_account(session: AsyncSession, ctx: RequestContext) -> BusinessAcco
 async def token_balances(
     session: AsyncSession, ctx: RequestContext, account_address: str
 ) -> list[TokenBalance]:
-    """The token balances of a business wallet.
-
-    The one seam to the ledger: balances come from ``pers.ledger``, which does not exist yet,
-    so this answers an empty list. Wire it here (and only here) when the ledger lands.
-    """
-    return []
+    """The token balances of a business wallet, from the ledger."""
+    return await balances_service.token_balances(session, ctx, account_address)
 
 
 # --- authentication -------------------------------------------------------------------------

@@ -16,11 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.auth.context import PrincipalKind, RequestContext
 from pers.errors import Conflict, ValidationFailed
+from pers.kit.addresses import checksum_address
 from pers.kit.enums import Environment
 from pers.kit.ids import uuid7
 from pers.runtime import Runtime
 from pers.tokens import repository
-from pers.tokens.addresses import ZERO_ADDRESS, checksum_address
+from pers.tokens.addresses import ZERO_ADDRESS
 from pers.tokens.errors import (
     CreditTokenAlreadyActive,
     CreditTokenNotConfigured,

@@ -1,0 +1,508 @@
+"""Moving value: every mint, transfer and burn is a Transaction record plus its ledger entry,
+written in the request's one database transaction.
+
+``move`` is what claims, redemptions and purchases call too; the operations below are the v1.7
+Transaction API's use cases on top of it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pers.auth.context import PrincipalKind, RequestContext
+from pers.auth.errors import PrincipalNotAllowed
+from pers.businesses import service as businesses_service
+from pers.businesses.service import BusinessView
+from pers.errors import NotFound
+from pers.kit.amounts import AmountError, to_base_units
+from pers.kit.ids import uuid7
+from pers.ledger import service as ledger
+from pers.ledger.service import Holding, InsufficientBalance, Move
+from pers.runtime import Runtime
+from pers.tokens import service as tokens_service
+from pers.tokens.models import TokenType
+from pers.tokens.service import TokenView
+from pers.transactions import repository
+from pers.transactions.errors import (
+    AccountNotFound,
+    ChainMismatch,
+    ChargeNotAllowed,
+    InvalidAmount,
+    MintNotAllowed,
+    SenderNotIssuer,
+    TokenIdRequired,
+    TokenNotActive,
+    TransactionNotFound,
+)
+from pers.transactions.models import (
+    OwnerType,
+    Transaction,
+    TransactionStatus,
+    TransactionType,
+    TriggerProcessType,
+)
+from pers.users import service as users_service
+from pers.users.models import UserIdentifier
+from pers.users.service import UserView
+
+
+@dataclass(frozen=True)
+class Party:
+    address: str
+    owner_type: OwnerType
+    owner_id: uuid.UUID | None
+
+
+def issuer_party(rt: Runtime, ctx: RequestContext) -> Party:
+    return Party(ledger.issuer_address(rt.wallets, ctx.tenant), OwnerType.TENANT, ctx.tenant)
+
+
+def user_party(user: UserView) -> Party:
+    return Party(user.account_address, OwnerType.USER, user.id)
+
+
+def business_party(business: BusinessView) -> Party:
+    return Party(business.account_address, OwnerType.BUSINESS, business.id)
+
+
+def base_units(token: TokenView, amount: Decimal) -> int:
+    """Token units to base units; NFTs move whole units, an ERC721 id exactly one."""
+    try:
+        units = to_base_units(amount, token.decimals)
+    except AmountError as exc:
+        raise InvalidAmount(str(exc)) from exc
+    if token.type is TokenType.ERC721 and units != 1:
+        raise InvalidAmount("an ERC721 token moves one at a time (amount 1)")
+    return units
+
+
+def _usable(token: TokenView, chain_id: int | None) -> TokenView:
+    if not token.is_active:
+        raise TokenNotActive(f"token {token.contract_address} is not active")
+    if chain_id is not None and chain_id != token.chain_id:
+        raise ChainMismatch(
+            f"token {token.contract_address} is on chain {token.chain_id} in {token.environment}"
+        )
+    return token
+
+
+async def move(
+    session: AsyncSession,
+    rt: Runtime,
+    ctx: RequestContext,
+    *,
+    kind: TransactionType,
+    trigger: TriggerProcessType,
+    token: TokenView,
+    holding: Holding,
+    amount: int,
+    sender: Party,
+    recipient: Party,
+    trigger_process_id: str | None = None,
+    engaged_business_id: uuid.UUID | None = None,
+    entry_id: uuid.UUID | None = None,
+) -> Transaction:
+    """Record one movement and post its ledger entry (same id). Raises before writing
+    anything the ledger refuses (no overdraft, one holder per ERC721 id)."""
+    tx = Transaction(
+        tenant_id=ctx.tenant,
+        id=entry_id or uuid7(),
+        environment=ctx.env,
+        type=kind,
+        trigger_process_type=trigger,
+        trigger_process_id=trigger_process_id,
+        token_id=token.id,
+        token_address=token.contract_address,
+        token_type=token.type.value,
+        token_decimals=token.decimals,
+        chain_id=token.chain_id,
+        contract_token_id=None if token.type is TokenType.ERC20 else holding.token_key,
+        token_metadata_incremental_id=holding.metadata_incremental_id
+        if token.type is not TokenType.ERC1155
+        else holding.token_key,
+        amount=amount,
+        sender_address=sender.address,
+        sender_owner_type=sender.owner_type,
+        sender_id=sender.owner_id,
+        recipient_address=recipient.address,
+        recipient_owner_type=recipient.owner_type,
+        recipient_id=recipient.owner_id,
+        engaged_business_id=engaged_business_id,
+        status=TransactionStatus.CREATED,
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    await ledger.post(
+        session,
+        tenant_id=ctx.tenant,
+        environment=ctx.env,
+        entry_id=tx.id,
+        holding=holding,
+        moves=[Move(sender.address, -amount), Move(recipient.address, amount)],
+        issuer=ledger.issuer_address(rt.wallets, ctx.tenant),
+        now=ctx.now,
+    )
+    await repository.add(session, tx)
+    return tx
+
+
+async def mint_holding(
+    session: AsyncSession,
+    ctx: RequestContext,
+    token: TokenView,
+    metadata_id: int | None,
+    entry_id: uuid.UUID,
+) -> Holding:
+    """What a mint creates: ERC20 units; an ERC1155 item (its metadata id is its token id); a
+    fresh ERC721 id (the entry's 128-bit id, unique without coordination) carrying its item."""
+    if token.type is TokenType.ERC20:
+        return Holding(token.id, 0, unique=False)
+    if metadata_id is None:
+        raise TokenIdRequired(f"minting {token.type.value} needs tokenMetadataIncrementalId")
+    item = await tokens_service.get_token_metadata(session, ctx, token.id, metadata_id)
+    if not item.is_active:
+        raise TokenNotActive(f"token metadata {metadata_id} is not active")
+    if token.type is TokenType.ERC1155:
+        return Holding(token.id, metadata_id, unique=False)
+    return Holding(token.id, entry_id.int, unique=True, metadata_incremental_id=metadata_id)
+
+
+async def spend_holding(
+    session: AsyncSession,
+    ctx: RequestContext,
+    token: TokenView,
+    holder: str,
+    metadata_id: int | None,
+) -> Holding:
+    """What a holder gives: ERC20 units; ERC1155 units of one item; for ERC721, the holder's
+    (lowest) id minted with that item."""
+    if token.type is TokenType.ERC20:
+        return Holding(token.id, 0, unique=False)
+    if metadata_id is None:
+        raise TokenIdRequired(f"moving {token.type.value} needs tokenMetadataIncrementalId")
+    if token.type is TokenType.ERC1155:
+        return Holding(token.id, metadata_id, unique=False)
+    key = await ledger.held_nft(session, ctx.tenant, ctx.env, holder, token.id, metadata_id)
+    if key is None:
+        raise InsufficientBalance(f"{holder} holds no token of item {metadata_id}")
+    return Holding(token.id, key, unique=True, metadata_incremental_id=metadata_id)
+
+
+class AccountType(StrEnum):
+    BUSINESS = "BUSINESS"
+    USER = "USER"
+
+
+async def party_by_address(session: AsyncSession, ctx: RequestContext, address: str) -> Party:
+    """The tenant's user or business owning ``address``."""
+    try:
+        return user_party(await users_service.get_user_by_address(session, ctx, address))
+    except NotFound:
+        pass
+    try:
+        return business_party(
+            await businesses_service.get_business_by_address(session, ctx, address)
+        )
+    except NotFound:
+        raise AccountNotFound(f"no account {address} in this tenant") from None
+
+
+def _identifier_value(
+    identifier: UserIdentifier | None, user_email: str | None
+) -> tuple[UserIdentifier, str]:
+    """The spec's body names a user with ``userEmail`` and ``userIdentifier`` (which field the
+    value is): ``userEmail`` carries the value (an e-mail, or the named identifier's value)."""
+    if user_email is None or not user_email.strip():
+        raise InvalidAmount("userEmail (the user's identifier value) is required")
+    return identifier or UserIdentifier.EMAIL, user_email.strip()
+
+
+async def _credit_token(session: AsyncSession, ctx: RequestContext) -> TokenView:
+    return _usable(await tokens_service.get_credit_token(session, ctx), None)
+
+
+def _require_business(ctx: RequestContext) -> uuid.UUID:
+    if ctx.principal.kind is not PrincipalKind.BUSINESS or ctx.principal.id is None:
+        raise PrincipalNotAllowed("this operation is for a business")
+    return ctx.principal.id
+
+
+def _require_user(ctx: RequestContext) -> uuid.UUID:
+    if ctx.principal.kind is not PrincipalKind.USER or ctx.principal.id is None:
+        raise PrincipalNotAllowed("this operation is for a logged-in user")
+    return ctx.principal.id
+
+
+# --- credits (the tenant's ERC20) --------------------------------------------------------------
+
+
+async def mint_credits(
+    session: AsyncSession,
+    rt: Runtime,
+    ctx: RequestContext,
+    *,
+    identifier: UserIdentifier | None,
+    user_email: str | None,
+    amount: Decimal,
+) -> Transaction:
+    """Admin, or a business with canMintToken: credits from the tenant's issuer to a user (an
+    unknown identifier creates the user)."""
+    engaged = None
+    trigger = TriggerProcessType.ADMIN_TRIGGERED
+    if ctx.principal.kind is PrincipalKind.BUSINESS:
+        business = await businesses_service.get_active_business(
+            session, ctx, _require_business(ctx)
+        )
+        if not business.can_mint_token:
+            raise MintNotAllowed()
+        engaged, trigger = business.id, TriggerProcessType.EARN
+    token = await _credit_token(session, ctx)
+    units = base_units(token, amount)
+    field, value = _identifier_value(identifier, user_email)
+    user = await users_service.resolve_user(
+        session, rt, ctx, identifier=field, value=value, create=True
+    )
+    return await move(
+        session, rt, ctx,
+        kind=TransactionType.MINT, trigger=trigger, token=token,
+        holding=Holding(token.id, 0, unique=False), amount=units,
+        sender=issuer_party(rt, ctx), recipient=user_party(user), engaged_business_id=engaged,
+    )  # fmt: skip
+
+
+async def charge_credits(
+    session: AsyncSession,
+    rt: Runtime,
+    ctx: RequestContext,
+    *,
+    identifier: UserIdentifier | None,
+    user_email: str | None,
+    amount: Decimal,
+) -> Transaction:
+    """A business with canChargeToken takes credits from a user (to the business); an admin
+    takes them back to the tenant."""
+    token = await _credit_token(session, ctx)
+    units = base_units(token, amount)
+    field, value = _identifier_value(identifier, user_email)
+    user = await users_service.resolve_user(
+        session, rt, ctx, identifier=field, value=value, create=False
+    )
+    if ctx.principal.kind is PrincipalKind.BUSINESS:
+        business = await businesses_service.get_active_business(
+            session, ctx, _require_business(ctx)
+        )
+        if not business.can_charge_token:
+            raise ChargeNotAllowed()
+        recipient, engaged = business_party(business), business.id
+        trigger = TriggerProcessType.SPEND
+    else:
+        recipient, engaged = issuer_party(rt, ctx), None
+        trigger = TriggerProcessType.ADMIN_TRIGGERED
+    return await move(
+        session, rt, ctx,
+        kind=TransactionType.TRANSFER, trigger=trigger, token=token,
+        holding=Holding(token.id, 0, unique=False), amount=units,
+        sender=user_party(user), recipient=recipient, engaged_business_id=engaged,
+    )  # fmt: skip
+
+
+# --- the user's own tokens ----------------------------------------------------------------------
+
+
+async def user_transfer_to_business(
+    session: AsyncSession,
+    rt: Runtime,
+    ctx: RequestContext,
+    *,
+    business_id: uuid.UUID,
+    token_address: str | None,
+    metadata_id: int | None,
+    chain_id: int,
+    amount: Decimal,
+) -> Transaction:
+    """The logged-in user pays a business in credits (default) or any token."""
+    user = await users_service.get_user_view(session, ctx, _require_user(ctx))
+    business = await businesses_service.get_active_business(session, ctx, business_id)
+    token = (
+        await tokens_service.get_by_contract_address(session, ctx, token_address)
+        if token_address
+        else await tokens_service.get_credit_token(session, ctx)
+    )
+    token = _usable(token, chain_id)
+    units = base_units(token, amount)
+    holding = await spend_holding(session, ctx, token, user.account_address, metadata_id)
+    return await move(
+        session, rt, ctx,
+        kind=TransactionType.TRANSFER, trigger=TriggerProcessType.TRANSFER, token=token,
+        holding=holding, amount=units, sender=user_party(user),
+        recipient=business_party(business), engaged_business_id=business.id,
+    )  # fmt: skip
+
+
+async def user_burn(
+    session: AsyncSession,
+    rt: Runtime,
+    ctx: RequestContext,
+    *,
+    token_address: str,
+    metadata_id: int | None,
+    chain_id: int,
+    amount: Decimal,
+) -> Transaction:
+    user = await users_service.get_user_view(session, ctx, _require_user(ctx))
+    token = _usable(
+        await tokens_service.get_by_contract_address(session, ctx, token_address), chain_id
+    )
+    units = base_units(token, amount)
+    holding = await spend_holding(session, ctx, token, user.account_address, metadata_id)
+    return await move(
+        session, rt, ctx,
+        kind=TransactionType.BURN, trigger=TriggerProcessType.SPEND, token=token,
+        holding=holding, amount=units, sender=user_party(user), recipient=issuer_party(rt, ctx),
+    )  # fmt: skip
+
+
+# --- admin tokens --------------------------------------------------------------------------------
+
+
+async def admin_mint_token(
+    session: AsyncSession,
+    rt: Runtime,
+    ctx: RequestContext,
+    *,
+    token_address: str,
+    metadata_id: int | None,
+    chain_id: int,
+    amount: Decimal,
+    recipient_address: str | None,
+    sender_address: str | None,
+) -> Transaction:
+    token = _usable(
+        await tokens_service.get_by_contract_address(session, ctx, token_address), chain_id
+    )
+    issuer = issuer_party(rt, ctx)
+    if sender_address and sender_address.lower() != issuer.address.lower():
+        raise SenderNotIssuer(f"the tenant's issuer is {issuer.address}")
+    if not recipient_address:
+        raise AccountNotFound("recipientAddress is required")
+    recipient = await party_by_address(session, ctx, recipient_address)
+    units = base_units(token, amount)
+    entry_id = uuid7()
+    holding = await mint_holding(session, ctx, token, metadata_id, entry_id)
+    return await move(
+        session, rt, ctx,
+        kind=TransactionType.MINT, trigger=TriggerProcessType.ADMIN_TRIGGERED, token=token,
+        holding=holding, amount=units, sender=issuer, recipient=recipient, entry_id=entry_id,
+    )  # fmt: skip
+
+
+async def admin_burn_token(
+    session: AsyncSession,
+    rt: Runtime,
+    ctx: RequestContext,
+    *,
+    token_address: str,
+    metadata_id: int | None,
+    chain_id: int,
+    amount: Decimal,
+    sender_address: str | None,
+) -> Transaction:
+    token = _usable(
+        await tokens_service.get_by_contract_address(session, ctx, token_address), chain_id
+    )
+    if not sender_address:
+        raise AccountNotFound("senderAddress (the holder to burn from) is required")
+    holder = await party_by_address(session, ctx, sender_address)
+    units = base_units(token, amount)
+    holding = await spend_holding(session, ctx, token, holder.address, metadata_id)
+    return await move(
+        session, rt, ctx,
+        kind=TransactionType.BURN, trigger=TriggerProcessType.ADMIN_TRIGGERED, token=token,
+        holding=holding, amount=units, sender=holder, recipient=issuer_party(rt, ctx),
+    )  # fmt: skip
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+class Direction(StrEnum):
+    SENT = "sent"
+    RECEIVED = "received"
+    ANY = "any"
+
+
+async def my_transactions(
+    session: AsyncSession, ctx: RequestContext, direction: Direction
+) -> list[Transaction]:
+    user = await users_service.get_user_view(session, ctx, _require_user(ctx))
+    return await _list(session, ctx, user.account_address, direction)
+
+
+async def _list(
+    session: AsyncSession, ctx: RequestContext, address: str, direction: Direction
+) -> list[Transaction]:
+    if direction is Direction.SENT:
+        return await repository.list_for(session, ctx.tenant, ctx.env, sender=address)
+    if direction is Direction.RECEIVED:
+        return await repository.list_for(session, ctx.tenant, ctx.env, recipient=address)
+    return await repository.list_for(session, ctx.tenant, ctx.env, participant=address)
+
+
+@dataclass(frozen=True)
+class AccountQuery:
+    account_type: AccountType
+    email: str | None = None
+    user_identifier: UserIdentifier | None = None
+    account_address: str | None = None
+    business_or_user_id: uuid.UUID | None = None
+
+
+async def _query_address(
+    session: AsyncSession, rt: Runtime, ctx: RequestContext, q: AccountQuery
+) -> str:
+    if q.account_address:
+        party = await party_by_address(session, ctx, q.account_address)
+        if party.owner_type.value.upper() != q.account_type.value:
+            raise AccountNotFound(f"{q.account_address} is not a {q.account_type.value.lower()}")
+        return party.address
+    if q.account_type is AccountType.BUSINESS:
+        if q.business_or_user_id is None:
+            raise AccountNotFound("name the business by businessOrUserId or accountAddress")
+        business = await businesses_service.get_business(session, ctx, q.business_or_user_id)
+        return business.account_address
+    if q.business_or_user_id is not None:
+        user = await users_service.get_user_view(session, ctx, q.business_or_user_id)
+        return user.account_address
+    field, value = _identifier_value(q.user_identifier, q.email)
+    user = await users_service.resolve_user(
+        session, rt, ctx, identifier=field, value=value, create=False
+    )
+    return user.account_address
+
+
+async def admin_query(
+    session: AsyncSession, rt: Runtime, ctx: RequestContext, q: AccountQuery, direction: Direction
+) -> list[Transaction]:
+    return await _list(session, ctx, await _query_address(session, rt, ctx, q), direction)
+
+
+async def get_transaction(
+    session: AsyncSession, ctx: RequestContext, tx_id: uuid.UUID
+) -> Transaction:
+    """Admins and systems see any of the tenant's transactions; a user or a business only the
+    ones it sent or received. Others answer 404, like a missing one."""
+    tx = await repository.get(session, ctx.tenant, ctx.env, tx_id)
+    if tx is None:
+        raise TransactionNotFound()
+    kind = ctx.principal.kind
+    if kind in (PrincipalKind.ADMIN, PrincipalKind.SYSTEM):
+        return tx
+    party_ids = {tx.sender_id, tx.recipient_id}
+    if kind in (PrincipalKind.USER, PrincipalKind.BUSINESS) and ctx.principal.id in party_ids:
+        return tx
+    raise TransactionNotFound()
