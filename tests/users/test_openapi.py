@@ -12,7 +12,9 @@ USER_OPERATIONS = {
     ("get", "/v1.7/user/admin/{userId}"): [{"bearerAuth": []}],
     ("put", "/v1.7/user/admin/{userId}"): [{"bearerAuth": []}],
     ("put", "/v1.7/user/admin/{userId}/toggle-active"): [{"bearerAuth": []}],
-    ("post", "/v1.7/user/info"): [{"bearerAuth": []}],
+    ("post", "/v1.7/user/info"): [{"bearerAuth": []}, {"apiKey": [], "projectKey": []}],
+    ("get", "/v1.7/user/auth/me/status"): [{"bearerAuth": [], "projectKey": []}],
+    ("get", "/v1.7/user/admin/{userId}/status"): [{"bearerAuth": []}],
     ("post", "/v1.7/user/admin/status-type"): [{"bearerAuth": []}],
     ("put", "/v1.7/user/admin/status-type/{statusTypeId}"): [{"bearerAuth": []}],
 }

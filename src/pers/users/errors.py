@@ -64,3 +64,8 @@ class UserStatusTypeNotFound(NotFound):
 class UserStatusTypeNameTaken(Conflict):
     code = "USER_STATUS_TYPE_NAME_TAKEN"
     title = "A user status type with this name already exists"
+
+
+class CannotManageUsers(Forbidden):
+    code = "BUSINESS_CANNOT_MANAGE_USERS"
+    title = "This business may not look users up (canManageUsers is off)"

@@ -248,10 +248,12 @@ async def create_user(
     responses={404: NO_SUCH_USER},
 )
 async def user_info(
-    body: UserLookup, session: Session, ctx: RequestContext = Depends(ADMIN)
+    body: UserLookup,
+    session: Session,
+    ctx: RequestContext = Depends(Access(PrincipalKind.ADMIN, PrincipalKind.BUSINESS)),
 ) -> UserRead:
-    """Look a user up, without balances. Admins now; businesses with `canManageUsers` when the
-    Business module lands. 404 `USER_NOT_FOUND` when no user matches."""
+    """Look a user up, without balances: admins, and active businesses with `canManageUsers`
+    (else 403 `BUSINESS_CANNOT_MANAGE_USERS`). 404 `USER_NOT_FOUND` when no user matches."""
     identifier, value = body.target()
     if identifier is None:
         return user_read(await service.find_user_by_address(session, ctx, value))
@@ -386,3 +388,30 @@ async def toggle_active(
     """Deactivate an active user, or reactivate an inactive one (as seed 001 toggles tokens
     and businesses). A deactivated user's tokens answer 401 `USER_INACTIVE`."""
     return user_read(await service.toggle_active(session, ctx, userId))
+
+
+@router.get(
+    "/auth/me/status",
+    summary="AUTH USER: Get my current status",
+    response_model=StatusTypeRead | None,
+)
+async def my_status(session: Session, ctx: RequestContext = Depends(USER)) -> StatusTypeRead | None:
+    """The user's current status type, derived from the balances of each type's eligible
+    tokens (the highest threshold reached), or `null`."""
+    status = await service.status_of(session, ctx, service.own_id(ctx))
+    return None if status is None else status_read(status)
+
+
+@router.get(
+    "/admin/{userId}/status",
+    summary="ADMIN: Get a user's current status",
+    response_model=StatusTypeRead | None,
+)
+async def user_status(
+    userId: uuid.UUID,
+    session: Session,
+    ctx: RequestContext = Depends(ADMIN),
+) -> StatusTypeRead | None:
+    """A user's current status type, or `null`."""
+    status = await service.status_of(session, ctx, userId)
+    return None if status is None else status_read(status)

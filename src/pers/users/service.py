@@ -22,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.auth.context import PrincipalKind, RequestContext
 from pers.auth.errors import PrincipalNotAllowed
+from pers.balances import service as balances_service
+from pers.businesses import service as businesses_service
 from pers.kit.addresses import checksum_address
 from pers.kit.ids import parse_uuid, uuid7
 from pers.kit.pagination import Page, PageRequest
@@ -29,6 +31,7 @@ from pers.kit.schemas import is_email
 from pers.runtime import Runtime
 from pers.users import repository
 from pers.users.errors import (
+    CannotManageUsers,
     InvalidUserIdentifier,
     UserEmailTaken,
     UserExternalIdTaken,
@@ -40,6 +43,7 @@ from pers.users.errors import (
     UserStatusTypeNotFound,
 )
 from pers.users.models import GUEST_ISSUER, User, UserIdentifier, UserIdentity, UserStatusType
+from pers.users.status import current_status
 from pers.wallets.derivation import OwnerType, WalletDeriver
 
 MAX_IDENTIFIER_LENGTH = 200
@@ -330,10 +334,14 @@ async def get_user_by_address(session: AsyncSession, ctx: RequestContext, addres
 # --- the user's own account ------------------------------------------------------------------
 
 
-async def _own_user(session: AsyncSession, ctx: RequestContext, *, for_update: bool) -> User:
+def own_id(ctx: RequestContext) -> uuid.UUID:
     if ctx.principal.kind is not PrincipalKind.USER or ctx.principal.id is None:
         raise PrincipalNotAllowed("this operation is for a logged-in user")
-    user = await repository.get(session, ctx.tenant, ctx.principal.id, for_update=for_update)
+    return ctx.principal.id
+
+
+async def _own_user(session: AsyncSession, ctx: RequestContext, *, for_update: bool) -> User:
+    user = await repository.get(session, ctx.tenant, own_id(ctx), for_update=for_update)
     if user is None:
         raise UserNotFound()
     return user
@@ -419,17 +427,24 @@ async def toggle_active(session: AsyncSession, ctx: RequestContext, user_id: uui
     return await _apply(session, ctx, user, {"is_active": not user.is_active})
 
 
-def _require_lookup(ctx: RequestContext) -> None:
-    if ctx.principal.kind is not PrincipalKind.ADMIN:
-        # Businesses with canManageUsers join here with the Businesses module.
-        raise PrincipalNotAllowed("only the tenant's admins look users up")
+async def _require_lookup(session: AsyncSession, ctx: RequestContext) -> None:
+    """Admins look users up; so does an active business with ``canManageUsers``."""
+    kind = ctx.principal.kind
+    if kind is PrincipalKind.ADMIN:
+        return
+    if kind is PrincipalKind.BUSINESS and ctx.principal.id is not None:
+        business = await businesses_service.get_active_business(session, ctx, ctx.principal.id)
+        if business.can_manage_users:
+            return
+        raise CannotManageUsers()
+    raise PrincipalNotAllowed("only admins and businesses with canManageUsers look users up")
 
 
 async def find_user(
     session: AsyncSession, ctx: RequestContext, identifier: UserIdentifier, value: str
 ) -> User:
     """Look a user up by one identifier (``POST /user/info``); never creates."""
-    _require_lookup(ctx)
+    await _require_lookup(session, ctx)
     user = await _find(session, ctx.tenant, identifier, value)
     if user is None:
         raise UserNotFound(f"no user with {identifier.value} {value!r}")
@@ -437,7 +452,7 @@ async def find_user(
 
 
 async def find_user_by_address(session: AsyncSession, ctx: RequestContext, address: str) -> User:
-    _require_lookup(ctx)
+    await _require_lookup(session, ctx)
     return await _by_address(session, ctx.tenant, address)
 
 
@@ -505,3 +520,15 @@ async def update_status_type(
     status.updated_at = ctx.now
     await session.flush()
     return status
+
+
+async def status_of(
+    session: AsyncSession, ctx: RequestContext, user_id: uuid.UUID
+) -> UserStatusType | None:
+    """The user's current status: the highest status type whose threshold the user's balance
+    of that type's eligible tokens reaches (in the request's environment)."""
+    user = await _by_id(session, ctx.tenant, user_id)
+    held: dict[str, Decimal] = {}
+    for line in await balances_service.token_balances(session, ctx, user.account_address):
+        held[line.contract_address] = held.get(line.contract_address, Decimal(0)) + line.balance
+    return current_status(await repository.list_status_types(session, ctx.tenant), held)
