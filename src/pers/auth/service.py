@@ -166,7 +166,8 @@ async def check_long_lived(
         raise InvalidToken("key revoked")
     if key.expires_at is not None and key.expires_at <= now:
         raise InvalidToken("key expired")
-    await repository.touch_api_key(session, tenant_id, key.id, now)
+    if key.last_used_at is None or key.last_used_at < now - repository.LAST_USED_GRANULARITY:
+        await repository.touch_api_key(session, tenant_id, key.id, now)
     return key
 
 
