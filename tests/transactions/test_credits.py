@@ -238,3 +238,24 @@ async def test_business_and_user_read_their_own_balances(economy: Economy) -> No
     assert [line["balance"] for line in mine.json()["tokenBalances"]] == [6.75]
     lower = await economy.balances(me["accountAddress"].lower())
     assert [line["balance"] for line in lower["tokenBalances"]] == [6.75]
+
+
+async def test_no_value_moves_to_or_from_a_deactivated_user(economy: Economy) -> None:
+    email = f"{uuid.uuid4().hex}@x.example"
+    tx = await economy.mint_credits(email, 5)
+    toggled = await economy.client.put(
+        f"/v1.7/user/admin/{tx['recipientId']}/toggle-active", headers=economy.admin
+    )
+    assert toggled.status_code == 200, toggled.text
+    assert toggled.json()["isActive"] is False
+    mint = await economy.client.post(
+        MINT, json={"userEmail": email, "amount": 1}, headers=economy.admin
+    )
+    problem(mint, 422, "USER_NOT_ACTIVE")
+    take = await economy.client.post(
+        "/v1.7/transaction/admin/transfer/credits",
+        json={"userEmail": email, "amount": 1},
+        headers=economy.admin,
+    )
+    problem(take, 422, "USER_NOT_ACTIVE")
+    assert await economy.credit_balance(tx["recipientAddress"]) == 5

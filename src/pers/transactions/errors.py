@@ -46,3 +46,8 @@ class MintNotAllowed(Forbidden):
 class ChargeNotAllowed(Forbidden):
     code = "BUSINESS_CANNOT_CHARGE"
     title = "This business may not charge users (canChargeToken is off)"
+
+
+class UserNotActive(BusinessRuleViolation):
+    code = "USER_NOT_ACTIVE"
+    title = "The user is deactivated: no value moves to or from a deactivated account"

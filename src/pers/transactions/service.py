@@ -38,6 +38,7 @@ from pers.transactions.errors import (
     TokenIdRequired,
     TokenNotActive,
     TransactionNotFound,
+    UserNotActive,
 )
 from pers.transactions.models import (
     OwnerType,
@@ -63,6 +64,9 @@ def issuer_party(rt: Runtime, ctx: RequestContext) -> Party:
 
 
 def user_party(user: UserView) -> Party:
+    """A user as a party of a movement; deactivated users take part in none (422)."""
+    if not user.is_active:
+        raise UserNotActive(f"user {user.id} is deactivated")
     return Party(user.account_address, OwnerType.USER, user.id)
 
 
