@@ -34,12 +34,21 @@ class ReplayStoredResponse(Exception):
         self.replay = replay
 
 
-def get_runtime(request: Request) -> Runtime:
+def runtime_of(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
 
-def get_session(request: Request) -> AsyncSession:
+def session_of(request: Request) -> AsyncSession:
     return cast(AsyncSession, request.state.session)
+
+
+# Dependencies are coroutines: FastAPI runs plain functions in a worker thread.
+async def get_runtime(request: Request) -> Runtime:
+    return runtime_of(request)
+
+
+async def get_session(request: Request) -> AsyncSession:
+    return session_of(request)
 
 
 def _bearer(request: Request) -> str | None:
@@ -70,8 +79,8 @@ class Access:
         self.bearer_is_credential = bearer_is_credential
 
     async def __call__(self, request: Request) -> RequestContext:
-        rt = get_runtime(request)
-        session = get_session(request)
+        rt = runtime_of(request)
+        session = session_of(request)
         creds = Credentials(
             project_key=request.headers.get("x-project-key"),
             api_key=request.headers.get("x-api-key"),
@@ -204,7 +213,7 @@ class PersRoute(APIRoute):
         inner = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
-            rt = get_runtime(request)
+            rt = runtime_of(request)
             await _parse_json_exactly(request)
             for attempt in range(1, MAX_ATTEMPTS + 1):
                 session = rt.db.sessionmaker()

@@ -176,7 +176,7 @@ class AccountQueryRequest(WireInput):
         )
 
 
-def _query_params(
+async def _query_params(
     account_type: AccountType | None = Query(None, alias="accountType"),
     email: str | None = Query(None),
     user_identifier: UserIdentifier | None = Query(None, alias="userIdentifier"),
