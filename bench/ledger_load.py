@@ -879,6 +879,24 @@ def summarize(results: dict[str, Any]) -> list[dict[str, Any]]:
         at_least("d/a transfer vs baseline", ratio(d, base), TARGET_VS_BASELINE),
         at_least("b/c one tenant's issuer vs spread", ratio(b, c), TARGET_ONE_VS_SPREAD),
     ]
+
+    # CPU per request (server + PostgreSQL) is little moved by other load on the machine: the
+    # baseline's over ours is the ratio the cores alone would allow.
+    def cpu_cost(key: str) -> float | None:
+        f = figures.get(key)
+        return (
+            None if f is None else f.cpu_ms_per_request["server"] + f.cpu_ms_per_request["postgres"]
+        )
+
+    base_costs = [c for k in ("a_baseline", "a2_baseline_again") if (c := cpu_cost(k))]
+    base_cost = sum(base_costs) / len(base_costs) if base_costs else None
+    for key, label in (("b_mint_one_tenant", "b"), ("c_mint_spread", "c"), ("d_transfer", "d")):
+        cost = cpu_cost(key)
+        if cost and base_cost:
+            rows.append(
+                row(f"{label}: CPU ms/req baseline/ours ({base_cost:.2f}/{cost:.2f})",
+                    round(base_cost / cost, 3), "(info)", "")
+            )  # fmt: skip
     url = results.get("e_mint_url", {})
     if "wall_s" in url and url.get("status", 500) < 300:
         wall, rss = url["wall_s"], url["rss_peak_mb"]
@@ -933,6 +951,14 @@ def print_report(results: dict[str, Any], rows: list[dict[str, Any]]) -> None:
             f"{'e. mint from URL':<52} {url['rows_per_s']:>9.1f} rows/s, {url['wall_s']} s, "
             f"status {url['status']}, server RSS {url['rss_before_mb']} -> peak "
             f"{url['rss_peak_mb']} MB (VmHWM {url['vm_hwm_mb']} MB)"
+        )
+    busy = [f"{f.name.split(' ')[0]} {f.cpu_pct['other']:.0f}%" for f in figures.values()
+            if f.cpu_pct.get("other", 0) > 25]  # fmt: skip
+    if busy:
+        print(
+            "  warning: other processes used the cores during "
+            + ", ".join(busy)
+            + " (of one core): throughput there is lower than on an idle machine"
         )
     print("-" * 100)
     print(f"{'figure':<52} {'value':>9} {'target':>10}  verdict")
