@@ -305,3 +305,18 @@ async def test_a_mint_batch_refuses_what_post_refuses(books: Books) -> None:
     with pytest.raises(TokenIdAlreadyHeld):
         await books.run(minted_twice)
     assert await books.balance(nft, ALICE) == 0
+
+
+async def test_the_balance_check_is_planned_for_each_entry(books: Books) -> None:
+    """A generic plan cached while ``postings`` was empty can read every posting of the tenant
+    for each entry checked at commit (revision 0007)."""
+
+    async def config(session: AsyncSession) -> list[str]:
+        value = await session.scalar(
+            text("SELECT proconfig FROM pg_proc WHERE proname = 'pers_check_entry_balanced'")
+        )
+        return list(value or [])
+
+    settings = await books.run(config)
+    assert isinstance(settings, list)
+    assert "plan_cache_mode=force_custom_plan" in settings
