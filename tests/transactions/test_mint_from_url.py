@@ -322,10 +322,13 @@ async def test_a_replay_with_the_same_idempotency_key_mints_nothing_twice(
     economy: Economy, file_server: FileServer, allow_private: None
 ) -> None:
     person = email()
-    url = file_server.serve(f"email,amount\n{person},4\n{person},1\n")
+    # Over 64 KiB of answer: stored compressed, replayed byte for byte.
+    rows = "".join(f"{email()},0.01\n" for _ in range(100))
+    url = file_server.serve(f"email,amount\n{person},4\n{person},1\n{rows}")
     key = {"Idempotency-Key": uuid.uuid4().hex}
     first = await mint_url(economy, url, headers=key)
     assert first.status_code == 201, first.text
+    assert len(first.content) > 64 * 1024
     # Even if the file changes, the replay answers what was done.
     path = url.removeprefix(file_server.base)
     file_server.files[path].body = f"email,amount\n{person},100\n".encode()

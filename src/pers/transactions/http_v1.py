@@ -378,20 +378,26 @@ async def admin_mint_token_from_url(
     return Response(_url_mint_json(outcome), status_code=201, media_type="application/json")
 
 
-def _url_mint_json(outcome: service.UrlMint) -> bytes:
+def _url_mint_json(outcome: service.UrlMint) -> memoryview:
     """The rows as one JSON array, serialized row by row: the first minted row is a validated
     MintedRowRead, the others reuse its JSON with their own fields (100,000 rows must not cost
-    100,000 models, nor sit in memory as them)."""
+    100,000 models). The outcome's rows are released as they are written, and the array is
+    joined once: at the peak the answer is held twice, not more."""
     template: dict[str, Any] | None = None
     amounts: dict[int, Any] = {}
-    pieces: list[bytes] = []
-    for row in outcome.rows:
+    body = bytearray(b"[")
+    rows = outcome.rows
+    rows.reverse()
+    while rows:
+        row = rows.pop()
+        if len(body) > 1:
+            body += b","
         if isinstance(row, service.FailedRow):
             failed = FailedRowRead(
                 row=row.row, result="failed", status="failed", recipient=row.recipient,
                 error=RowError(code=row.code, detail=row.detail),
             )  # fmt: skip
-            pieces.append(failed.model_dump_json(by_alias=True).encode())
+            body += failed.model_dump_json(by_alias=True).encode()
             continue
         if template is None:
             template = _minted_read(outcome, row).model_dump(mode="json", by_alias=True)
@@ -413,8 +419,9 @@ def _url_mint_json(outcome: service.UrlMint) -> bytes:
             else str(row.contract_token_id),
             "row": row.row,
         }
-        pieces.append(json.dumps(fields, separators=(",", ":")).encode())
-    return b"[" + b",".join(pieces) + b"]"
+        body += json.dumps(fields, separators=(",", ":")).encode()
+    body += b"]"
+    return memoryview(body)
 
 
 _WIRE_AMOUNT: TypeAdapter[Decimal] = TypeAdapter(WireAmount)

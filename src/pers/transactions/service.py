@@ -20,6 +20,7 @@ from pers.auth.context import PrincipalKind, RequestContext
 from pers.auth.errors import PrincipalNotAllowed
 from pers.businesses import service as businesses_service
 from pers.businesses.service import BusinessView
+from pers.db import plan_each_statement
 from pers.errors import NotFound, PersError
 from pers.kit import fetch, records
 from pers.kit.addresses import checksum_address
@@ -799,6 +800,7 @@ async def mint_from_url(
             sender_owner_type=issuer.owner_type, sender_id=issuer.owner_id, now=ctx.now,
         ),
     )  # fmt: skip
+    await plan_each_statement(session)
     rows = await _mint_rows(session, plan, url)
     await plan.batch.finish(session)
     return UrlMint(ctx.tenant, token, issuer, shown_metadata_id, ctx.now, rows)

@@ -24,9 +24,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.execute(
-        "ALTER FUNCTION pers_check_entry_balanced() SET plan_cache_mode = force_custom_plan"
-    )
+    op.execute("ALTER FUNCTION pers_check_entry_balanced() SET plan_cache_mode = force_custom_plan")
 
 
 def downgrade() -> None:
