@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
+import time
 
+import httpx
 import pytest
 
-from pers.kit.fetch import FetchRefused, non_public_reason, parse_url, resolve
+from pers.kit import fetch
+from pers.kit.fetch import (
+    FetchFailed,
+    FetchRefused,
+    FetchTooLarge,
+    non_public_reason,
+    parse_url,
+    resolve,
+)
 
 
 @pytest.mark.parametrize(
@@ -94,3 +104,74 @@ async def test_a_name_is_refused_when_any_of_its_addresses_is_not_public(
     monkeypatch.setattr(loop, "getaddrinfo", fake_getaddrinfo)
     with pytest.raises(FetchRefused, match="private"):
         await resolve(parse_url("http://mixed.example/rows.csv"), allow_private=False)
+
+
+def _mock_names(monkeypatch: pytest.MonkeyPatch, names: dict[str, str]) -> None:
+    async def lookup(host: str, _port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+        return [ipaddress.ip_address(names[host])]
+
+    monkeypatch.setattr(fetch, "_lookup", lookup)
+
+
+async def _read(client: httpx.AsyncClient, url: str, max_bytes: int = 1000) -> bytes:
+    deadline = time.monotonic() + 10
+    async with fetch._open(client, parse_url(url), False, max_bytes, deadline) as download:
+        return b"".join([chunk async for chunk in download.chunks()])
+
+
+async def test_the_connection_goes_to_the_checked_address_under_the_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _mock_names(monkeypatch, {"files.example": "93.184.216.34", "cdn.example": "93.184.216.35"})
+    seen: list[tuple[str, str, object]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(
+            (str(request.url), request.headers["host"], request.extensions.get("sni_hostname"))
+        )
+        if request.url.path == "/start":
+            return httpx.Response(302, headers={"location": "http://cdn.example:8080/rows.csv"})
+        return httpx.Response(200, content=b"email\na@b.io\n")
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        assert await _read(client, "https://files.example/start") == b"email\na@b.io\n"
+    assert seen == [
+        ("https://93.184.216.34/start", "files.example", "files.example"),
+        ("http://93.184.216.35:8080/rows.csv", "cdn.example:8080", None),
+    ]
+
+
+async def test_a_redirect_into_the_private_network_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _mock_names(monkeypatch, {"files.example": "93.184.216.34", "inner.example": "10.0.0.5"})
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(302, headers={"location": "http://inner.example/admin"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        with pytest.raises(FetchRefused, match="private"):
+            await _read(client, "https://files.example/start")
+    assert seen == ["https://93.184.216.34/start"]
+
+
+async def test_too_many_redirects_and_too_much_content_fail(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _mock_names(monkeypatch, {"files.example": "93.184.216.34"})
+
+    def loop(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"location": "/again"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(loop)) as client:
+        with pytest.raises(FetchFailed, match="redirects"):
+            await _read(client, "http://files.example/start")
+
+    def big(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"x" * 2000)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(big)) as client:
+        with pytest.raises(FetchTooLarge):
+            await _read(client, "http://files.example/rows.csv")

@@ -171,18 +171,39 @@ def _describe(exc: httpx.HTTPError) -> str:
 
 @asynccontextmanager
 async def open_url(
-    client: httpx.AsyncClient,
     raw_url: str,
     *,
     allow_private: bool,
     max_bytes: int,
     timeout_seconds: float,
+    io_timeout_seconds: float,
 ) -> AsyncIterator[Download]:
     """GET ``raw_url`` (checked, pinned, redirects followed by hand) and stream its body.
     A non-2xx answer is :class:`FetchFailed`; a declared length over ``max_bytes`` is
-    :class:`FetchTooLarge` before anything is read."""
+    :class:`FetchTooLarge` before anything is read. ``timeout_seconds`` bounds everything
+    until the last byte; ``io_timeout_seconds`` each connect and each wait for data.
+
+    Each call has its own client: no connection is shared with other requests (a pooled
+    connection to a pinned address was verified for the name it was opened for), and proxy
+    settings from the environment are not used (through a proxy, the address checked would not
+    be the one connected to)."""
     deadline = time.monotonic() + timeout_seconds
     url = parse_url(raw_url)
+    async with httpx.AsyncClient(
+        timeout=io_timeout_seconds, follow_redirects=False, trust_env=False
+    ) as client:
+        async with _open(client, url, allow_private, max_bytes, deadline) as download:
+            yield download
+
+
+@asynccontextmanager
+async def _open(
+    client: httpx.AsyncClient,
+    url: httpx.URL,
+    allow_private: bool,
+    max_bytes: int,
+    deadline: float,
+) -> AsyncIterator[Download]:
     for _ in range(MAX_REDIRECTS + 1):
         address = await resolve(url, allow_private=allow_private)
         target, headers, extensions = _pinned(url, address)

@@ -815,9 +815,10 @@ async def _mint_rows(
     waiting: list[Record] = []
     try:
         async with fetch.open_url(
-            plan.rt.http, url, allow_private=settings.allow_private_urls,
+            url, allow_private=settings.allow_private_urls,
             max_bytes=settings.mint_url_max_bytes,
             timeout_seconds=settings.mint_url_timeout_seconds,
+            io_timeout_seconds=settings.http_timeout_seconds,
         ) as download:  # fmt: skip
             async for batch in records.read_records(download.chunks(), download.content_type):
                 if batch and batch[-1].number > max_rows:
