@@ -189,11 +189,9 @@ async def open_url(
     be the one connected to)."""
     deadline = time.monotonic() + timeout_seconds
     url = parse_url(raw_url)
-    async with httpx.AsyncClient(
-        timeout=io_timeout_seconds, follow_redirects=False, trust_env=False
-    ) as client:
-        async with _open(client, url, allow_private, max_bytes, deadline) as download:
-            yield download
+    client = httpx.AsyncClient(timeout=io_timeout_seconds, follow_redirects=False, trust_env=False)
+    async with client, _open(client, url, allow_private, max_bytes, deadline) as download:
+        yield download
 
 
 @asynccontextmanager

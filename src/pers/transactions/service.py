@@ -698,11 +698,11 @@ async def _recipients(
 
 
 async def _mint_chunk(
-    session: AsyncSession, plan: _UrlMintPlan, records: list[Record]
+    session: AsyncSession, plan: _UrlMintPlan, chunk: list[Record]
 ) -> list[MintedRow | FailedRow]:
-    results: list[MintedRow | FailedRow | None] = [None] * len(records)
+    results: list[MintedRow | FailedRow | None] = [None] * len(chunk)
     pending: list[tuple[int, UserIdentifier | None, str, int]] = []
-    for index, record in enumerate(records):
+    for index, record in enumerate(chunk):
         if record.fields is None:
             error = record.error or "the row cannot be read"
             results[index] = FailedRow(record.number, None, InvalidRow.code, error)
@@ -722,7 +722,7 @@ async def _mint_chunk(
     minted: list[MintedRow] = []
     unique = plan.holding.unique
     for index, kind, value, units in pending:
-        number = records[index].number
+        number = chunk[index].number
         party = parties[(kind, value)]
         if isinstance(party, PersError):
             results[index] = FailedRow(number, value, party.code, party.detail)
