@@ -53,6 +53,24 @@ class Settings(BaseSettings):
         description="Chain id of testnet token contracts registered without one (default: the "
         "embedded dev chain, eth-tester's py-evm chain id).",
     )
+    allow_private_urls: bool = Field(
+        default=False,
+        description="Let URLs that admins send (mint from URL) reach loopback, private, "
+        "link-local and other non-public addresses. Off in production: SSRF.",
+    )
+    mint_url_max_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1,
+        description="Largest file (decoded bytes) a mint from URL downloads.",
+    )
+    mint_url_max_rows: int = Field(
+        default=100_000, ge=1, description="Most rows one mint from URL processes."
+    )
+    mint_url_timeout_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Longest a mint from URL may spend downloading its file, all reads together.",
+    )
     run_migrations: bool | None = Field(
         default=None,
         description="Run migrations at start. Default: only with the embedded database.",

@@ -104,6 +104,14 @@ async def set_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     )
 
 
+async def plan_each_statement(session: AsyncSession) -> None:
+    """Until the transaction ends, plan every statement with its parameter values instead of
+    reusing a cached generic plan. For bulk work that grows tables inside one transaction: a
+    generic plan made from the statistics of a small (or never analyzed) table can scan the
+    whole table for each statement."""
+    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+
+
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
 
 

@@ -244,7 +244,7 @@ class PersRoute(APIRoute):
                             pending,
                             status=response.status_code,
                             content_type=response.headers.get("content-type"),
-                            body=bytes(response.body),
+                            body=response.body,
                             now=rt.clock.now(),
                         )
                     # Commit before answering: a commit failure reaches the client as an error.

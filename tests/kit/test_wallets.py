@@ -22,3 +22,14 @@ def test_address_is_the_derived_keys_address() -> None:
     tenant, owner = uuid.uuid4(), uuid.uuid4()
     key = keys.PrivateKey(deriver.private_key(tenant, OwnerType.TENANT, owner))
     assert key.public_key.to_checksum_address() == deriver.address(tenant, OwnerType.TENANT, owner)
+
+
+def test_addresses_match_eth_keys_for_many_keys() -> None:
+    deriver = WalletDeriver(b"m" * 32)
+    tenant = uuid.uuid4()
+    for _ in range(300):
+        owner = uuid.uuid4()
+        key = keys.PrivateKey(deriver.private_key(tenant, OwnerType.USER, owner))
+        assert deriver.address(tenant, OwnerType.USER, owner) == (
+            key.public_key.to_checksum_address()
+        )

@@ -240,3 +240,83 @@ async def test_books_of_two_tenants_and_two_environments_are_separate(
         return await ledger.balance(session, books.tenant_id, Environment.MAINNET, ALICE, credits)
 
     assert await books.run(mainnet_balance) == 0
+
+
+def _batch(books: Books, holding: Holding, metadata: int | None = None) -> ledger.MintBatch:
+    return ledger.MintBatch(
+        tenant_id=books.tenant_id, environment=ENV, token_id=holding.token_id,
+        unique=holding.unique, metadata_incremental_id=metadata, issuer=books.issuer,
+        now=datetime.now(UTC),
+    )  # fmt: skip
+
+
+async def test_a_mint_batch_writes_one_balanced_entry_per_mint(books: Books) -> None:
+    coin = fungible()
+    await books.mint(coin, ALICE, 5)
+
+    async def work(session: AsyncSession) -> None:
+        batch = _batch(books, coin)
+        await batch.add(session, [ledger.Mint(uuid.uuid4(), BOB, 0, 3)])
+        await batch.add(
+            session,
+            [ledger.Mint(uuid.uuid4(), ALICE, 0, 2), ledger.Mint(uuid.uuid4(), BOB, 0, 4)],
+        )
+        await batch.finish(session)
+        with pytest.raises(ledger.UnbalancedEntry):
+            await batch.add(session, [ledger.Mint(uuid.uuid4(), BOB, 0, 1)])
+
+    await books.run(work)
+    assert await books.balance(coin, ALICE) == 7
+    assert await books.balance(coin, BOB) == 7
+    assert await books.posting_sums() == {(coin.token_id, 0): 0}
+
+    async def entries(session: AsyncSession) -> list[tuple[int, int]]:
+        rows = await session.execute(
+            text(
+                "SELECT count(*), sum(amount) FROM postings WHERE tenant_id = :t "
+                "AND token_id = :token GROUP BY entry_id"
+            ),
+            {"t": books.tenant_id, "token": coin.token_id},
+        )
+        return [(int(r[0]), int(r[1])) for r in rows]
+
+    assert await books.run(entries) == [(2, 0)] * 4
+
+
+async def test_a_mint_batch_refuses_what_post_refuses(books: Books) -> None:
+    nft = Holding(token_id=uuid.uuid4(), token_key=0, unique=True)
+
+    async def two_of_one_id(session: AsyncSession) -> None:
+        await _batch(books, nft, 1).add(session, [ledger.Mint(uuid.uuid4(), ALICE, 7, 2)])
+
+    async def to_the_issuer(session: AsyncSession) -> None:
+        await _batch(books, fungible()).add(
+            session, [ledger.Mint(uuid.uuid4(), books.issuer, 0, 1)]
+        )
+
+    async def minted_twice(session: AsyncSession) -> None:
+        batch = _batch(books, nft, 1)
+        await batch.add(session, [ledger.Mint(uuid.uuid4(), ALICE, 7, 1)])
+        await batch.add(session, [ledger.Mint(uuid.uuid4(), BOB, 7, 1)])
+
+    for work in (two_of_one_id, to_the_issuer):
+        with pytest.raises(ledger.UnbalancedEntry):
+            await books.run(work)
+    with pytest.raises(TokenIdAlreadyHeld):
+        await books.run(minted_twice)
+    assert await books.balance(nft, ALICE) == 0
+
+
+async def test_the_balance_check_is_planned_for_each_entry(books: Books) -> None:
+    """A generic plan cached while ``postings`` was empty can read every posting of the tenant
+    for each entry checked at commit (revision 0007)."""
+
+    async def config(session: AsyncSession) -> list[str]:
+        value = await session.scalar(
+            text("SELECT proconfig FROM pg_proc WHERE proname = 'pers_check_entry_balanced'")
+        )
+        return list(value or [])
+
+    settings = await books.run(config)
+    assert isinstance(settings, list)
+    assert "plan_cache_mode=force_custom_plan" in settings

@@ -141,3 +141,16 @@ async def update_fields(
             .where(Business.tenant_id == tenant_id, Business.id == business_id)
             .values(**values)
         )
+
+
+async def ids_by_addresses(
+    session: AsyncSession, tenant_id: uuid.UUID, account_addresses: list[str]
+) -> dict[str, uuid.UUID]:
+    if not account_addresses:
+        return {}
+    result = await session.execute(
+        select(Business.account_address, Business.id).where(
+            Business.tenant_id == tenant_id, Business.account_address.in_(account_addresses)
+        )
+    )
+    return {address: business_id for address, business_id in result.all()}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -388,6 +389,14 @@ async def get_business_by_address(
     if business is None:
         raise BusinessNotFound()
     return view_of(business)
+
+
+async def ids_by_addresses(
+    session: AsyncSession, ctx: RequestContext, addresses: Iterable[str]
+) -> dict[str, uuid.UUID]:
+    """The ids of the tenant's businesses (active or not) owning these wallet addresses
+    (EIP-55 form), by address."""
+    return await repository.ids_by_addresses(session, ctx.tenant, list(dict.fromkeys(addresses)))
 
 
 async def _current(session: AsyncSession, ctx: RequestContext) -> Business:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import LargeBinary, text
+from sqlalchemy import LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pers.db import Base
@@ -24,4 +24,7 @@ class IdempotencyRecord(TenantOwned, Base):
     response_status: Mapped[int]
     response_headers: Mapped[dict[str, Any]]
     response_body: Mapped[bytes] = mapped_column(LargeBinary)
+    # NULL: the body as sent; "zlib": compressed (large answers, e.g. a mint from URL's
+    # 100,000 rows: 78 MB of JSON stored as 9 MB).
+    response_encoding: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

@@ -47,6 +47,7 @@ async def add(
     status: int,
     headers: dict[str, Any],
     body: bytes,
+    encoding: str | None,
     now: datetime,
 ) -> None:
     session.add(
@@ -57,6 +58,7 @@ async def add(
             response_status=status,
             response_headers=headers,
             response_body=body,
+            response_encoding=encoding,
             created_at=now,
         )
     )

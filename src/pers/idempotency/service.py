@@ -8,6 +8,7 @@ retrying it with the same key runs it again. Records are honoured for ``RETENTIO
 from __future__ import annotations
 
 import uuid
+import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +21,9 @@ from pers.kit.crypto import sha256_hex
 
 RETENTION = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+# Bodies above this are stored zlib-compressed (level 1: fast, and JSON shrinks several times).
+COMPRESS_ABOVE = 64 * 1024
+ZLIB = "zlib"
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,10 @@ async def begin(
             if record.request_hash != request_hash:
                 raise IdempotencyKeyReused()
             headers = {str(k): str(v) for k, v in record.response_headers.items()}
-            return Replay(record.response_status, headers, record.response_body)
+            body = record.response_body
+            if record.response_encoding == ZLIB:
+                body = zlib.decompress(body)
+            return Replay(record.response_status, headers, body)
         await repository.remove(session, tenant_id, key_hash)
     return Pending(tenant_id=tenant_id, key_hash=key_hash, request_hash=request_hash)
 
@@ -76,12 +83,17 @@ async def finish(
     *,
     status: int,
     content_type: str | None,
-    body: bytes,
+    body: bytes | memoryview,
     now: datetime,
 ) -> None:
     # The handler may have switched the tenant context (creating a tenant does): restore it.
     await set_tenant(session, pending.tenant_id)
     headers = {"content-type": content_type} if content_type else {}
+    encoding = None
+    if len(body) > COMPRESS_ABOVE:
+        stored, encoding = zlib.compress(body, 1), ZLIB
+    else:
+        stored = bytes(body)
     await repository.add(
         session,
         tenant_id=pending.tenant_id,
@@ -89,6 +101,7 @@ async def finish(
         request_hash=pending.request_hash,
         status=status,
         headers=headers,
-        body=body,
+        body=stored,
+        encoding=encoding,
         now=now,
     )

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -213,3 +214,114 @@ async def nft_metadata(
         )
     )
     return {int(k): m for k, m in result.all()}
+
+
+# --- bulk (many mints of one token in one statement each) ----------------------------------------
+# The rows travel as one array per column and are expanded by unnest(): one statement and one
+# round trip however many rows, and no per-row SQL for the server to parse.
+
+_BULK_POSTINGS = text(
+    "INSERT INTO postings (tenant_id, entry_id, leg, environment, account_address, token_id,"
+    " token_key, amount, created_at)"
+    " SELECT CAST(:tenant_id AS uuid), r.entry_id, r.leg, CAST(:environment AS varchar),"
+    " r.account_address, CAST(:token_id AS uuid), r.token_key, r.amount,"
+    " CAST(:now AS timestamptz)"
+    " FROM unnest(CAST(:entry_ids AS uuid[]), CAST(:legs AS smallint[]),"
+    " CAST(:accounts AS varchar[]), CAST(:token_keys AS numeric[]), CAST(:amounts AS numeric[]))"
+    " AS r(entry_id, leg, account_address, token_key, amount)"
+)
+
+_BULK_CREDITS = text(
+    "INSERT INTO balances (tenant_id, environment, account_address, token_id, token_key, amount,"
+    " is_unique, updated_at)"
+    " SELECT CAST(:tenant_id AS uuid), CAST(:environment AS varchar), r.account_address,"
+    " CAST(:token_id AS uuid), r.token_key, r.amount, CAST(:is_unique AS boolean),"
+    " CAST(:now AS timestamptz)"
+    " FROM unnest(CAST(:accounts AS varchar[]), CAST(:token_keys AS numeric[]),"
+    " CAST(:amounts AS numeric[])) WITH ORDINALITY AS r(account_address, token_key, amount, n)"
+    " ORDER BY r.n"
+    " ON CONFLICT (tenant_id, environment, account_address, token_id, token_key)"
+    " DO UPDATE SET amount = balances.amount + excluded.amount, updated_at = excluded.updated_at"
+)
+
+_BULK_NFTS = text(
+    "INSERT INTO nft_items (tenant_id, environment, token_id, token_key, metadata_incremental_id,"
+    " minted_in, created_at)"
+    " SELECT CAST(:tenant_id AS uuid), CAST(:environment AS varchar), CAST(:token_id AS uuid),"
+    " r.token_key, CAST(:metadata_id AS integer), r.entry_id, CAST(:now AS timestamptz)"
+    " FROM unnest(CAST(:token_keys AS numeric[]), CAST(:entry_ids AS uuid[]))"
+    " AS r(token_key, entry_id)"
+    " ON CONFLICT DO NOTHING"
+)
+
+
+async def add_postings_bulk(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    environment: Environment,
+    token_id: uuid.UUID,
+    now: datetime,
+    entry_ids: list[uuid.UUID],
+    legs: list[int],
+    accounts: list[str],
+    token_keys: list[int],
+    amounts: list[int],
+) -> None:
+    await session.execute(
+        _BULK_POSTINGS,
+        {
+            "tenant_id": tenant_id, "environment": environment.value, "token_id": token_id,
+            "now": now, "entry_ids": entry_ids, "legs": legs, "accounts": accounts,
+            "token_keys": [Decimal(k) for k in token_keys],
+            "amounts": [Decimal(a) for a in amounts],
+        },
+    )  # fmt: skip
+
+
+async def credit_bulk(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    environment: Environment,
+    token_id: uuid.UUID,
+    is_unique: bool,
+    now: datetime,
+    accounts: list[str],
+    token_keys: list[int],
+    amounts: list[int],
+) -> None:
+    """Add to many holders' balances; rows are locked in the order given (the caller sorts),
+    and each (account, key) must appear once."""
+    await session.execute(
+        _BULK_CREDITS,
+        {
+            "tenant_id": tenant_id, "environment": environment.value, "token_id": token_id,
+            "is_unique": is_unique, "now": now, "accounts": accounts,
+            "token_keys": [Decimal(k) for k in token_keys],
+            "amounts": [Decimal(a) for a in amounts],
+        },
+    )  # fmt: skip
+
+
+async def register_nfts_bulk(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    environment: Environment,
+    token_id: uuid.UUID,
+    metadata_incremental_id: int | None,
+    now: datetime,
+    token_keys: list[int],
+    entry_ids: list[uuid.UUID],
+) -> int:
+    """Record newly minted ERC721 ids; returns how many were new."""
+    result = await session.execute(
+        _BULK_NFTS,
+        {
+            "tenant_id": tenant_id, "environment": environment.value, "token_id": token_id,
+            "metadata_id": metadata_incremental_id, "now": now,
+            "token_keys": [Decimal(k) for k in token_keys], "entry_ids": entry_ids,
+        },
+    )  # fmt: skip
+    return int(getattr(result, "rowcount", 0))

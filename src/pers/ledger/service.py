@@ -121,6 +121,103 @@ async def post(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Mint:
+    """One mint of a batch: its own entry (issuer leg 0, holder leg 1), ``amount`` of
+    ``token_key`` to ``account``."""
+
+    entry_id: uuid.UUID
+    account: str
+    token_key: int
+    amount: int
+
+
+class MintBatch:
+    """Many mints of one token by the issuer, in one database transaction (mint from URL).
+
+    Each mint is its own balanced entry, exactly as ``post`` would write it; the difference is
+    the number of statements. ``add`` writes a chunk's postings (and ERC721 ids) with one
+    statement each. The holders' credits are summed per (account, token id) in memory and
+    applied by ``finish`` in one pass, sorted by account: the global lock order of ``post``,
+    across the whole batch (locking per chunk would take rows out of order from one chunk to
+    the next, and deadlock with transfers), and balance rows stay locked only from ``finish``
+    to the commit, not for the whole download. ``finish`` must run before the transaction
+    commits; until then the batch's postings are ahead of the balances.
+    """
+
+    CREDIT_STATEMENT_ROWS = 5000
+
+    def __init__(
+        self,
+        *,
+        tenant_id: uuid.UUID,
+        environment: Environment,
+        token_id: uuid.UUID,
+        unique: bool,
+        metadata_incremental_id: int | None,
+        issuer: str,
+        now: datetime,
+    ) -> None:
+        self.tenant_id = tenant_id
+        self.environment = environment
+        self.token_id = token_id
+        self.unique = unique
+        self.metadata_incremental_id = metadata_incremental_id
+        self.issuer = issuer
+        self.now = now
+        self._credits: dict[tuple[str, int], int] = {}
+        self._finished = False
+
+    async def add(self, session: AsyncSession, mints: Sequence[Mint]) -> None:
+        if self._finished:
+            raise UnbalancedEntry("this mint batch is finished")
+        if not mints:
+            return
+        for mint in mints:
+            if mint.amount <= 0 or mint.account == self.issuer:
+                raise UnbalancedEntry(f"entry {mint.entry_id} is not a mint to a holder")
+            if self.unique and mint.amount != 1:
+                raise UnbalancedEntry("an ERC721 id moves one at a time")
+        entry_ids = [m.entry_id for m in mints]
+        if self.unique:
+            fresh = await repository.register_nfts_bulk(
+                session, tenant_id=self.tenant_id, environment=self.environment,
+                token_id=self.token_id, metadata_incremental_id=self.metadata_incremental_id,
+                now=self.now, token_keys=[m.token_key for m in mints], entry_ids=entry_ids,
+            )  # fmt: skip
+            if fresh != len(mints):
+                raise TokenIdAlreadyHeld()
+        await repository.add_postings_bulk(
+            session, tenant_id=self.tenant_id, environment=self.environment,
+            token_id=self.token_id, now=self.now,
+            entry_ids=entry_ids + entry_ids,
+            legs=[0] * len(mints) + [1] * len(mints),
+            accounts=[self.issuer] * len(mints) + [m.account for m in mints],
+            token_keys=[m.token_key for m in mints] * 2,
+            amounts=[-m.amount for m in mints] + [m.amount for m in mints],
+        )  # fmt: skip
+        credits = self._credits
+        for mint in mints:
+            key = (mint.account, mint.token_key)
+            credits[key] = credits.get(key, 0) + mint.amount
+
+    async def finish(self, session: AsyncSession) -> None:
+        """Credit the holders, in account order."""
+        self._finished = True
+        lines = sorted(self._credits.items())
+        self._credits = {}
+        step = self.CREDIT_STATEMENT_ROWS
+        for start in range(0, len(lines), step):
+            part = lines[start : start + step]
+            await repository.credit_bulk(
+                session, tenant_id=self.tenant_id, environment=self.environment,
+                token_id=self.token_id, is_unique=self.unique, now=self.now,
+                accounts=[account for (account, _key), _amount in part],
+                token_keys=[key for (_account, key), _amount in part],
+                amounts=[amount for _line, amount in part],
+            )  # fmt: skip
+
+
 async def balances_of(
     session: AsyncSession, tenant_id: uuid.UUID, environment: Environment, address: str
 ) -> list[BalanceLine]:

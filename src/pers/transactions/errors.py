@@ -51,3 +51,33 @@ class ChargeNotAllowed(Forbidden):
 class UserNotActive(BusinessRuleViolation):
     code = "USER_NOT_ACTIVE"
     title = "The user is deactivated: no value moves to or from a deactivated account"
+
+
+class InvalidRow(BadRequest):
+    code = "INVALID_ROW"
+    title = "The row cannot be read or names no single recipient"
+
+
+class UrlNotAllowed(BusinessRuleViolation):
+    code = "URL_NOT_ALLOWED"
+    title = "The URL may not be fetched (only http(s) to public addresses)"
+
+
+class UrlFetchFailed(BusinessRuleViolation):
+    code = "URL_FETCH_FAILED"
+    title = "The URL could not be fetched"
+
+
+class UrlContentTooLarge(BusinessRuleViolation):
+    code = "URL_CONTENT_TOO_LARGE"
+    title = "The file at the URL is larger than allowed"
+
+
+class UrlContentInvalid(BusinessRuleViolation):
+    code = "URL_CONTENT_INVALID"
+    title = "The file at the URL cannot be read as CSV, NDJSON or a JSON array"
+
+
+class TooManyRows(BusinessRuleViolation):
+    code = "TOO_MANY_ROWS"
+    title = "The file at the URL has more rows than allowed"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Query
-from pydantic import Field, field_validator
+from fastapi import APIRouter, Body, Depends, Query, Response
+from pydantic import Field, TypeAdapter, field_validator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.auth.context import PrincipalKind, RequestContext
@@ -155,6 +157,47 @@ class AdminTokenRequest(WireInput):
     recipient_address: str | None = Field(default=None, description="Recipient address")
 
     _metadata = field_validator("token_metadata_incremental_id", mode="before")(_metadata_id)
+
+
+class MintFromUrlRequest(WireInput):
+    url: str = Field(
+        max_length=2048,
+        description="http(s) URL of a CSV (with a header row), NDJSON or JSON-array file of "
+        "rows naming a recipient and an optional amount",
+    )
+    amount: WireAmount | None = Field(
+        default=None, description="Amount for the rows that have none, in token units"
+    )
+    token_address: str
+    token_metadata_incremental_id: int | None = Field(default=None)
+    chain_id: int = Field(description="chain Id")
+    sender_address: str | None = Field(
+        default=None, description="Sender address (the tenant's issuer; optional)"
+    )
+
+    _metadata = field_validator("token_metadata_incremental_id", mode="before")(_metadata_id)
+
+
+class MintedRowRead(TransactionRead):
+    """A row that was minted: its Transaction, plus where it was in the file."""
+
+    row: int = Field(description="The row's position among the file's rows, from 1")
+    result: Literal["minted"]
+
+
+class RowError(WireModel):
+    code: str = Field(description="Stable error code, as in problem responses")
+    detail: str
+
+
+class FailedRowRead(WireModel):
+    """A row that was not minted; nothing was written for it."""
+
+    row: int = Field(description="The row's position among the file's rows, from 1")
+    result: Literal["failed"]
+    status: Literal["failed"]
+    recipient: str | None = Field(description="The recipient as the row wrote it, if any")
+    error: RowError
 
 
 class AccountQueryRequest(WireInput):
@@ -308,6 +351,110 @@ async def admin_mint_token(
         sender_address=body.sender_address,
     )  # fmt: skip
     return read(tx)
+
+
+@router.post(
+    "/admin/mint/token/url",
+    summary="ADMIN: Mint token from URL",
+    status_code=201,
+    response_model=None,
+    responses={201: {"model": list[MintedRowRead | FailedRowRead],
+                     "description": "One result per row, in file order"}},
+)  # fmt: skip
+async def admin_mint_token_from_url(
+    body: MintFromUrlRequest, session: Session, rt: Rt, ctx: RequestContext = Depends(ADMIN)
+) -> Response:
+    """Mint a token to every recipient listed in the file at `url`: CSV with a header row,
+    NDJSON, or a JSON array of objects; each row names one recipient (`recipient`, `email`,
+    `externalId`, `instagramAccountId`, `id` or `accountAddress`) and optionally an `amount`
+    (else the body's `amount`). The answer has one element per row, in order: the
+    Transaction with `row` and `result: "minted"`, or `{row, result: "failed", status:
+    "failed", recipient, error: {code, detail}}`. See docs/transactions.md."""
+    outcome = await service.mint_from_url(
+        session, rt, ctx, url=body.url, amount=body.amount, token_address=body.token_address,
+        metadata_id=body.token_metadata_incremental_id, chain_id=body.chain_id,
+        sender_address=body.sender_address,
+    )  # fmt: skip
+    return Response(_url_mint_json(outcome), status_code=201, media_type="application/json")
+
+
+def _url_mint_json(outcome: service.UrlMint) -> memoryview:
+    """The rows as one JSON array, serialized row by row: the first minted row is a validated
+    MintedRowRead, the others reuse its JSON with their own fields (100,000 rows must not cost
+    100,000 models). The outcome's rows are released as they are written, and the array is
+    joined once: at the peak the answer is held twice, not more."""
+    template: dict[str, Any] | None = None
+    amounts: dict[int, Any] = {}
+    body = bytearray(b"[")
+    rows = outcome.rows
+    rows.reverse()
+    while rows:
+        row = rows.pop()
+        if len(body) > 1:
+            body += b","
+        if isinstance(row, service.FailedRow):
+            failed = FailedRowRead(
+                row=row.row, result="failed", status="failed", recipient=row.recipient,
+                error=RowError(code=row.code, detail=row.detail),
+            )  # fmt: skip
+            body += failed.model_dump_json(by_alias=True).encode()
+            continue
+        if template is None:
+            template = _minted_read(outcome, row).model_dump(mode="json", by_alias=True)
+        amount = amounts.get(row.amount)
+        if amount is None:
+            amount = amounts[row.amount] = _WIRE_AMOUNT.dump_python(
+                from_base_units(row.amount, outcome.token.decimals), mode="json"
+            )
+        recipient = row.recipient
+        fields = {
+            **template,
+            "amount": amount,
+            "id": str(row.id),
+            "recipientAddress": recipient.address,
+            "recipientId": None if recipient.owner_id is None else str(recipient.owner_id),
+            "recipientOwnerType": recipient.owner_type.value,
+            "contractTokenId": None
+            if row.contract_token_id is None
+            else str(row.contract_token_id),
+            "row": row.row,
+        }
+        body += json.dumps(fields, separators=(",", ":")).encode()
+    body += b"]"
+    return memoryview(body)
+
+
+_WIRE_AMOUNT: TypeAdapter[Decimal] = TypeAdapter(WireAmount)
+
+
+def _minted_read(outcome: service.UrlMint, row: service.MintedRow) -> MintedRowRead:
+    token, sender = outcome.token, outcome.sender
+    return MintedRowRead(
+        amount=from_base_units(row.amount, token.decimals),
+        id=str(row.id),
+        token_address=token.contract_address,
+        token_type=token.type.value,
+        sender_address=sender.address,
+        recipient_address=row.recipient.address,
+        transaction_hash=None,
+        type=TransactionType.MINT,
+        trigger_process_type=TriggerProcessType.ADMIN_TRIGGERED,
+        trigger_process_id=None,
+        status=TransactionStatus.CREATED,
+        created_at=outcome.created_at,
+        updated_at=outcome.created_at,
+        contract_token_id=None if row.contract_token_id is None else str(row.contract_token_id),
+        token_metadata_incremental_id=outcome.token_metadata_incremental_id,
+        chain_id=token.chain_id,
+        tenant_id=str(outcome.tenant_id),
+        sender_id=None if sender.owner_id is None else str(sender.owner_id),
+        sender_owner_type=sender.owner_type,
+        recipient_id=None if row.recipient.owner_id is None else str(row.recipient.owner_id),
+        recipient_owner_type=row.recipient.owner_type,
+        engaged_business_id=None,
+        row=row.row,
+        result="minted",
+    )
 
 
 @router.post("/admin/burn/token", summary="ADMIN: Burn token", status_code=201,

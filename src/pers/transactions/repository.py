@@ -1,12 +1,21 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.kit.enums import Environment
-from pers.transactions.models import Transaction
+from pers.transactions.models import (
+    OwnerType,
+    Transaction,
+    TransactionStatus,
+    TransactionType,
+    TriggerProcessType,
+)
 
 
 async def add(session: AsyncSession, row: Transaction) -> None:
@@ -57,3 +66,73 @@ async def list_for(
         stmt = stmt.limit(limit)
     result = await session.execute(stmt)
     return list(result.scalars())
+
+
+_INSERT_MINTS = text(
+    "INSERT INTO transactions (tenant_id, id, environment, type, trigger_process_type, token_id,"
+    " token_address, token_type, token_decimals, chain_id, contract_token_id,"
+    " token_metadata_incremental_id, amount, sender_address, sender_owner_type, sender_id,"
+    " recipient_address, recipient_owner_type, recipient_id, status, created_at, updated_at)"
+    " SELECT CAST(:tenant_id AS uuid), r.id, CAST(:environment AS varchar),"
+    " CAST(:type AS varchar), CAST(:trigger AS varchar), CAST(:token_id AS uuid),"
+    " CAST(:token_address AS varchar), CAST(:token_type AS varchar),"
+    " CAST(:token_decimals AS integer), CAST(:chain_id AS bigint), r.contract_token_id,"
+    " CAST(:metadata_id AS integer), r.amount, CAST(:sender_address AS varchar),"
+    " CAST(:sender_owner_type AS varchar), CAST(:sender_id AS uuid), r.recipient_address,"
+    " r.recipient_owner_type, r.recipient_id, CAST(:status AS varchar),"
+    " CAST(:now AS timestamptz), CAST(:now AS timestamptz)"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:contract_token_ids AS numeric[]),"
+    " CAST(:amounts AS numeric[]), CAST(:recipients AS varchar[]),"
+    " CAST(:recipient_owner_types AS varchar[]), CAST(:recipient_ids AS uuid[]))"
+    " AS r(id, contract_token_id, amount, recipient_address, recipient_owner_type, recipient_id)"
+)
+
+
+@dataclass(frozen=True)
+class MintHeader:
+    """What every transaction of a bulk mint shares."""
+
+    tenant_id: uuid.UUID
+    environment: Environment
+    trigger: TriggerProcessType
+    token_id: uuid.UUID
+    token_address: str
+    token_type: str
+    token_decimals: int
+    chain_id: int | None
+    token_metadata_incremental_id: int | None
+    sender_address: str
+    sender_owner_type: OwnerType
+    sender_id: uuid.UUID | None
+    now: datetime
+
+
+async def add_mints(
+    session: AsyncSession,
+    header: MintHeader,
+    *,
+    ids: list[uuid.UUID],
+    contract_token_ids: list[int | None],
+    amounts: list[int],
+    recipients: list[str],
+    recipient_owner_types: list[OwnerType],
+    recipient_ids: list[uuid.UUID | None],
+) -> None:
+    """Insert many MINT transactions (status created) in one statement."""
+    await session.execute(
+        _INSERT_MINTS,
+        {
+            "tenant_id": header.tenant_id, "environment": header.environment.value,
+            "type": TransactionType.MINT.value, "trigger": header.trigger.value,
+            "token_id": header.token_id, "token_address": header.token_address,
+            "token_type": header.token_type, "token_decimals": header.token_decimals,
+            "chain_id": header.chain_id, "metadata_id": header.token_metadata_incremental_id,
+            "sender_address": header.sender_address,
+            "sender_owner_type": header.sender_owner_type.value, "sender_id": header.sender_id,
+            "status": TransactionStatus.CREATED.value, "now": header.now, "ids": ids,
+            "contract_token_ids": [None if k is None else Decimal(k) for k in contract_token_ids],
+            "amounts": [Decimal(a) for a in amounts], "recipients": recipients,
+            "recipient_owner_types": [t.value for t in recipient_owner_types],
+            "recipient_ids": recipient_ids,
+        },
+    )  # fmt: skip

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,11 +20,15 @@ from pers.auth.context import PrincipalKind, RequestContext
 from pers.auth.errors import PrincipalNotAllowed
 from pers.businesses import service as businesses_service
 from pers.businesses.service import BusinessView
-from pers.errors import NotFound
+from pers.db import plan_each_statement
+from pers.errors import NotFound, PersError
+from pers.kit import fetch, records
+from pers.kit.addresses import checksum_address
 from pers.kit.amounts import AmountError, to_base_units
-from pers.kit.ids import uuid7
+from pers.kit.ids import parse_uuid, uuid7
+from pers.kit.records import Record
 from pers.ledger import service as ledger
-from pers.ledger.service import Holding, InsufficientBalance, Move
+from pers.ledger.service import Holding, InsufficientBalance, Mint, Move
 from pers.runtime import Runtime
 from pers.tokens import service as tokens_service
 from pers.tokens.models import TokenType
@@ -33,11 +39,17 @@ from pers.transactions.errors import (
     ChainMismatch,
     ChargeNotAllowed,
     InvalidAmount,
+    InvalidRow,
     MintNotAllowed,
     SenderNotIssuer,
     TokenIdRequired,
     TokenNotActive,
+    TooManyRows,
     TransactionNotFound,
+    UrlContentInvalid,
+    UrlContentTooLarge,
+    UrlFetchFailed,
+    UrlNotAllowed,
     UserNotActive,
 )
 from pers.transactions.models import (
@@ -510,3 +522,333 @@ async def get_transaction(
     if kind in (PrincipalKind.USER, PrincipalKind.BUSINESS) and ctx.principal.id in party_ids:
         return tx
     raise TransactionNotFound()
+
+
+# --- mint from URL -------------------------------------------------------------------------------
+
+CHUNK_ROWS = 1000
+
+# The fields a row may name its recipient with, compared without case, "_" or "-"; None is an
+# account address (a user's or a business's). "recipient" takes any of them and is classified.
+RECIPIENT_FIELDS: dict[str, UserIdentifier | None] = {
+    "email": UserIdentifier.EMAIL,
+    "externalid": UserIdentifier.EXTERNAL_ID,
+    "instagramaccountid": UserIdentifier.INSTAGRAM_ACCOUNT_ID,
+    "id": UserIdentifier.ID,
+    "accountaddress": None,
+    "address": None,
+}
+GENERIC_RECIPIENT = "recipient"
+AMOUNT_FIELD = "amount"
+
+
+@dataclass(frozen=True, slots=True)
+class MintedRow:
+    row: int
+    id: uuid.UUID
+    recipient: Party
+    amount: int
+    contract_token_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FailedRow:
+    row: int
+    recipient: str | None
+    code: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class UrlMint:
+    """The outcome of a mint from URL: one result per row, in file order, and what every
+    minted row's transaction shares."""
+
+    tenant_id: uuid.UUID
+    token: TokenView
+    sender: Party
+    token_metadata_incremental_id: int | None
+    created_at: datetime
+    rows: list[MintedRow | FailedRow]
+
+
+def _field_name(key: object) -> str:
+    return str(key).strip().lower().replace("_", "").replace("-", "")
+
+
+def classify_recipient(value: str) -> UserIdentifier | None:
+    """What a bare ``recipient`` value is: an account address (None), an e-mail, a user id, or
+    else an externalId."""
+    if len(value) == 42 and value[:2].lower() == "0x":
+        return None
+    if "@" in value:
+        return UserIdentifier.EMAIL
+    if parse_uuid(value) is not None:
+        return UserIdentifier.ID
+    return UserIdentifier.EXTERNAL_ID
+
+
+def row_recipient(fields: dict[str, Any]) -> tuple[UserIdentifier | None, str]:
+    """The one recipient a row names; :class:`InvalidRow` for none, several, or a value that is
+    not text (or a whole number, for ids kept as numbers)."""
+    named: list[tuple[str, Any]] = []
+    for key, value in fields.items():
+        name = _field_name(key)
+        if name != GENERIC_RECIPIENT and name not in RECIPIENT_FIELDS:
+            continue
+        if value is None or (isinstance(value, str) and not value.strip()):
+            continue
+        named.append((name, value))
+    if not named:
+        raise InvalidRow(
+            "the row names no recipient (recipient, email, externalId, instagramAccountId, id "
+            "or accountAddress)"
+        )
+    if len(named) > 1:
+        raise InvalidRow(f"the row names {len(named)} recipients: {', '.join(n for n, _ in named)}")
+    name, raw = named[0]
+    if isinstance(raw, str):
+        value = raw.strip()
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        value = str(raw)
+    else:
+        raise InvalidRow(f"{name} must be text")
+    kind = classify_recipient(value) if name == GENERIC_RECIPIENT else RECIPIENT_FIELDS[name]
+    return kind, value
+
+
+def _raw_recipient(fields: dict[str, Any] | None) -> str | None:
+    """The recipient as the row wrote it, for a failed row's report (first one named)."""
+    for key, value in (fields or {}).items():
+        name = _field_name(key)
+        if (name == GENERIC_RECIPIENT or name in RECIPIENT_FIELDS) and value not in (None, ""):
+            return str(value)[:320]
+    return None
+
+
+def row_amount(token: TokenView, raw: Any, default: int | None) -> int:
+    """Base units of a row's amount (token units, exact), or the default when the row has
+    none; :class:`InvalidAmount` otherwise."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        if default is None:
+            raise InvalidAmount("the row has no amount and the request no default amount")
+        return default
+    if isinstance(raw, bool):
+        raise InvalidAmount("the amount must be a number")
+    if isinstance(raw, Decimal):
+        amount = raw
+    elif isinstance(raw, int):
+        amount = Decimal(raw)
+    elif isinstance(raw, str):
+        try:
+            amount = Decimal(raw.strip())
+        except InvalidOperation:
+            raise InvalidAmount(f"the amount {raw.strip()[:40]!r} is not a number") from None
+    else:
+        raise InvalidAmount("the amount must be a number")
+    if not amount.is_finite():
+        raise InvalidAmount("the amount must be a finite number")
+    return base_units(token, amount)
+
+
+@dataclass
+class _UrlMintPlan:
+    rt: Runtime
+    ctx: RequestContext
+    token: TokenView
+    holding: Holding
+    default_units: int | None
+    batch: ledger.MintBatch
+    header: repository.MintHeader
+
+
+def _user_party_or_error(user: UserView) -> Party | PersError:
+    """A row's recipient, or the row's error (a deactivated user fails only that row)."""
+    try:
+        return user_party(user)
+    except UserNotActive as exc:
+        return exc
+
+
+async def _recipients(
+    session: AsyncSession,
+    plan: _UrlMintPlan,
+    wanted: list[tuple[UserIdentifier | None, str]],
+) -> dict[tuple[UserIdentifier | None, str], Party | PersError]:
+    """Parties for a chunk's recipients: addresses among users then businesses (never
+    created); identifiers through the users service (new e-mails and externalIds create
+    users, as the other mints do)."""
+    ctx = plan.ctx
+    found: dict[tuple[UserIdentifier | None, str], Party | PersError] = {}
+    addresses: dict[str, str] = {}
+    for kind, value in wanted:
+        if kind is None:
+            checksummed = checksum_address(value)
+            if checksummed is None:
+                found[(kind, value)] = AccountNotFound(f"{value!r} is not an account address")
+            else:
+                addresses[value] = checksummed
+    if addresses:
+        users = await users_service.users_by_addresses(session, ctx, addresses.values())
+        rest = [a for a in addresses.values() if a not in users]
+        businesses = await businesses_service.ids_by_addresses(session, ctx, rest)
+        for value, address in addresses.items():
+            if address in users:
+                found[(None, value)] = _user_party_or_error(users[address])
+            elif address in businesses:
+                found[(None, value)] = Party(address, OwnerType.BUSINESS, businesses[address])
+            else:
+                found[(None, value)] = AccountNotFound(f"no account {address} in this tenant")
+    identifiers = [(kind, value) for kind, value in wanted if kind is not None]
+    if identifiers:
+        resolved = await users_service.resolve_users(
+            session, plan.rt, ctx, identifiers, create=True
+        )
+        for (kind, value), user in resolved.items():
+            found[(kind, value)] = (
+                user if isinstance(user, PersError) else _user_party_or_error(user)
+            )
+    return found
+
+
+async def _mint_chunk(
+    session: AsyncSession, plan: _UrlMintPlan, chunk: list[Record]
+) -> list[MintedRow | FailedRow]:
+    results: list[MintedRow | FailedRow | None] = [None] * len(chunk)
+    pending: list[tuple[int, UserIdentifier | None, str, int]] = []
+    for index, record in enumerate(chunk):
+        if record.fields is None:
+            error = record.error or "the row cannot be read"
+            results[index] = FailedRow(record.number, None, InvalidRow.code, error)
+            continue
+        try:
+            kind, value = row_recipient(record.fields)
+            units = row_amount(plan.token, record.fields.get(_amount_key(record.fields)),
+                               plan.default_units)  # fmt: skip
+        except PersError as exc:
+            raw = _raw_recipient(record.fields)
+            results[index] = FailedRow(record.number, raw, exc.code, exc.detail)
+            continue
+        pending.append((index, kind, value, units))
+
+    parties = await _recipients(session, plan, [(kind, value) for _i, kind, value, _u in pending])
+    mints: list[Mint] = []
+    minted: list[MintedRow] = []
+    unique = plan.holding.unique
+    for index, kind, value, units in pending:
+        number = chunk[index].number
+        party = parties[(kind, value)]
+        if isinstance(party, PersError):
+            results[index] = FailedRow(number, value, party.code, party.detail)
+            continue
+        entry_id = uuid7()
+        key = entry_id.int if unique else plan.holding.token_key
+        mints.append(Mint(entry_id, party.address, key, units))
+        contract_token_id = None if plan.token.type is TokenType.ERC20 else key
+        row = MintedRow(number, entry_id, party, units, contract_token_id)
+        minted.append(row)
+        results[index] = row
+
+    if mints:
+        await plan.batch.add(session, mints)
+        await repository.add_mints(
+            session, plan.header,
+            ids=[row.id for row in minted],
+            contract_token_ids=[row.contract_token_id for row in minted],
+            amounts=[row.amount for row in minted],
+            recipients=[row.recipient.address for row in minted],
+            recipient_owner_types=[row.recipient.owner_type for row in minted],
+            recipient_ids=[row.recipient.owner_id for row in minted],
+        )  # fmt: skip
+    return [result for result in results if result is not None]
+
+
+def _amount_key(fields: dict[str, Any]) -> str:
+    for key in fields:
+        if _field_name(key) == AMOUNT_FIELD:
+            return key
+    return AMOUNT_FIELD
+
+
+async def mint_from_url(
+    session: AsyncSession,
+    rt: Runtime,
+    ctx: RequestContext,
+    *,
+    url: str,
+    amount: Decimal | None,
+    token_address: str,
+    metadata_id: int | None,
+    chain_id: int,
+    sender_address: str | None,
+) -> UrlMint:
+    """Mint to every recipient listed in the file at ``url`` (docs/transactions.md, "Mint from
+    URL"). The token, sender and default amount are checked before anything is fetched; the
+    file is streamed and processed in chunks of ``CHUNK_ROWS`` rows. A row that fails is
+    reported and the others go on; a file that cannot be fetched or read to its end fails the
+    whole request, and nothing of it is kept (it all runs in the request's transaction)."""
+    token = _usable(
+        await tokens_service.get_by_contract_address(session, ctx, token_address), chain_id
+    )
+    issuer = issuer_party(rt, ctx)
+    if sender_address and sender_address.lower() != issuer.address.lower():
+        raise SenderNotIssuer(f"the tenant's issuer is {issuer.address}")
+    default_units = None if amount is None else base_units(token, amount)
+    holding = await mint_holding(session, ctx, token, metadata_id, uuid7())
+    shown_metadata_id = (
+        holding.token_key if token.type is TokenType.ERC1155 else holding.metadata_incremental_id
+    )
+    plan = _UrlMintPlan(
+        rt=rt, ctx=ctx, token=token, holding=holding, default_units=default_units,
+        batch=ledger.MintBatch(
+            tenant_id=ctx.tenant, environment=ctx.env, token_id=token.id,
+            unique=holding.unique, metadata_incremental_id=holding.metadata_incremental_id,
+            issuer=issuer.address, now=ctx.now,
+        ),
+        header=repository.MintHeader(
+            tenant_id=ctx.tenant, environment=ctx.env,
+            trigger=TriggerProcessType.ADMIN_TRIGGERED, token_id=token.id,
+            token_address=token.contract_address, token_type=token.type.value,
+            token_decimals=token.decimals, chain_id=token.chain_id,
+            token_metadata_incremental_id=shown_metadata_id, sender_address=issuer.address,
+            sender_owner_type=issuer.owner_type, sender_id=issuer.owner_id, now=ctx.now,
+        ),
+    )  # fmt: skip
+    await plan_each_statement(session)
+    rows = await _mint_rows(session, plan, url)
+    await plan.batch.finish(session)
+    return UrlMint(ctx.tenant, token, issuer, shown_metadata_id, ctx.now, rows)
+
+
+async def _mint_rows(
+    session: AsyncSession, plan: _UrlMintPlan, url: str
+) -> list[MintedRow | FailedRow]:
+    settings = plan.rt.settings
+    max_rows = settings.mint_url_max_rows
+    rows: list[MintedRow | FailedRow] = []
+    waiting: list[Record] = []
+    try:
+        async with fetch.open_url(
+            url, allow_private=settings.allow_private_urls,
+            max_bytes=settings.mint_url_max_bytes,
+            timeout_seconds=settings.mint_url_timeout_seconds,
+            io_timeout_seconds=settings.http_timeout_seconds,
+        ) as download:  # fmt: skip
+            async for batch in records.read_records(download.chunks(), download.content_type):
+                if batch and batch[-1].number > max_rows:
+                    raise TooManyRows(f"the file has more than {max_rows} rows", limit=max_rows)
+                waiting.extend(batch)
+                while len(waiting) >= CHUNK_ROWS:
+                    rows.extend(await _mint_chunk(session, plan, waiting[:CHUNK_ROWS]))
+                    del waiting[:CHUNK_ROWS]
+            if waiting:
+                rows.extend(await _mint_chunk(session, plan, waiting))
+    except fetch.FetchRefused as exc:
+        raise UrlNotAllowed(str(exc)) from None
+    except fetch.FetchTooLarge as exc:
+        raise UrlContentTooLarge(str(exc), limit=exc.limit) from None
+    except fetch.FetchFailed as exc:
+        raise UrlFetchFailed(str(exc)) from None
+    except records.FileInvalid as exc:
+        raise UrlContentInvalid(str(exc)) from None
+    return rows

@@ -2,8 +2,23 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Text,
+    Uuid,
+    any_,
+    bindparam,
+    cast,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.kit.pagination import Page, PageRequest
@@ -193,3 +208,74 @@ async def get_status_type_by_name(
         )
     )
     return result.scalar_one_or_none()
+
+
+# --- bulk (mint from URL) -----------------------------------------------------------------------
+# Plain rows, never ORM objects: a file of 100,000 recipients must not fill the session's
+# identity map.
+
+_VIEW_COLUMNS = (
+    User.id,
+    User.account_address,
+    User.email,
+    User.external_id,
+    User.instagram_account_id,
+    User.is_active,
+)
+
+
+UserRow = Row[uuid.UUID, str, str | None, str | None, str | None, bool]
+
+
+async def rows_where_in(
+    session: AsyncSession, tenant_id: uuid.UUID, column: str, values: Sequence[object]
+) -> Sequence[UserRow]:
+    """Users whose ``column`` is one of ``values`` (``email`` compares lower-cased values
+    with the lower-cased column, through the unique index)."""
+    if not values:
+        return []
+    target = func.lower(User.email) if column == "email" else getattr(User, column)
+    # One array parameter (= ANY), not an IN list of 1,000 parameters: one statement text
+    # whatever the count, and an index condition in every plan.
+    element = Uuid() if column == "id" else Text()
+    array = cast(bindparam("values", list(values), type_=ARRAY(element)), ARRAY(element))
+    result = await session.execute(
+        select(*_VIEW_COLUMNS).where(User.tenant_id == tenant_id, target == any_(array))
+    )
+    return result.all()
+
+
+_INSERT_USERS = text(
+    "INSERT INTO users (tenant_id, id, account_address, email, external_id,"
+    " instagram_account_id, created_at, updated_at)"
+    " SELECT CAST(:tenant_id AS uuid), r.id, r.account_address, r.email, r.external_id,"
+    " r.instagram_account_id, CAST(:now AS timestamptz), CAST(:now AS timestamptz)"
+    " FROM unnest(CAST(:ids AS uuid[]), CAST(:addresses AS varchar[]), CAST(:emails AS varchar[]),"
+    " CAST(:external_ids AS varchar[]), CAST(:instagram_ids AS varchar[]))"
+    " AS r(id, account_address, email, external_id, instagram_account_id)"
+    " ON CONFLICT DO NOTHING RETURNING id"
+)
+
+
+async def insert_many(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    now: datetime,
+    *,
+    ids: list[uuid.UUID],
+    addresses: list[str],
+    emails: list[str | None],
+    external_ids: list[str | None],
+    instagram_ids: list[str | None],
+) -> set[uuid.UUID]:
+    """Create users in one statement; one whose identifier another user already holds (or
+    takes concurrently: the insert waits for that transaction) is skipped. Returns the ids
+    created."""
+    result = await session.execute(
+        _INSERT_USERS,
+        {
+            "tenant_id": tenant_id, "now": now, "ids": ids, "addresses": addresses,
+            "emails": emails, "external_ids": external_ids, "instagram_ids": instagram_ids,
+        },
+    )  # fmt: skip
+    return {row[0] for row in result.all()}

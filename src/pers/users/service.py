@@ -11,7 +11,7 @@ value serialize and answer a clear 409 instead of an integrity error.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -301,6 +301,178 @@ async def resolve_user(
     if user is None:
         raise UserNotFound(f"no user with {identifier.value} {value!r}")
     return user_view(user)
+
+
+def _normalized(identifier: UserIdentifier, value: str) -> str:
+    return value.lower() if identifier is UserIdentifier.EMAIL else value
+
+
+def _view_of_row(row: Any) -> UserView:
+    return UserView(
+        id=row.id,
+        account_address=row.account_address,
+        email=row.email,
+        external_id=row.external_id,
+        instagram_account_id=row.instagram_account_id,
+        is_active=row.is_active,
+    )
+
+
+async def _views_by(
+    session: AsyncSession, tenant_id: uuid.UUID, identifier: UserIdentifier, keys: Sequence[str]
+) -> dict[str, UserView]:
+    """Users by normalized identifier value (ids as canonical UUID strings)."""
+    field = FIELD_OF_IDENTIFIER[identifier]
+    values: Sequence[object] = keys
+    if identifier is UserIdentifier.ID:
+        values = [uuid.UUID(key) for key in keys]
+    found: dict[str, UserView] = {}
+    for row in await repository.rows_where_in(session, tenant_id, field, values):
+        view = _view_of_row(row)
+        value = str(view.id) if identifier is UserIdentifier.ID else getattr(view, field)
+        found[_normalized(identifier, value)] = view
+    return found
+
+
+ResolvedUser = UserView | InvalidUserIdentifier | UserNotFound
+
+
+async def resolve_users(
+    session: AsyncSession,
+    rt: Runtime,
+    ctx: RequestContext,
+    wanted: Iterable[tuple[UserIdentifier, str]],
+    *,
+    create: bool,
+) -> dict[tuple[UserIdentifier, str], ResolvedUser]:
+    """:func:`resolve_user` for many values in a few statements, whatever their number: one
+    SELECT per identifier kind, one INSERT for the users to create, and one SELECT per kind
+    for those a concurrent transaction created first. Each ``(identifier, value)`` as given maps
+    to its user, or to the error ``resolve_user`` would raise for it (returned, not raised).
+    Values naming one user (e-mails in another case, repeats) resolve to that one user.
+
+    Concurrent creation takes no advisory lock per value: a file can name 100,000 new
+    identifiers, and PostgreSQL's shared lock table holds a few thousand locks. Instead the
+    INSERT skips (``ON CONFLICT DO NOTHING``) a user whose identifier another transaction
+    holds, waiting for that transaction if it is in flight, and the re-SELECT finds that user.
+    """
+    wanted = list(dict.fromkeys(wanted))
+    results: dict[tuple[UserIdentifier, str], ResolvedUser] = {}
+    keys: dict[UserIdentifier, dict[str, str]] = {}  # normalized -> first spelling given
+    for identifier, value in wanted:
+        if not value:
+            results[(identifier, value)] = InvalidUserIdentifier(
+                f"{identifier.value} is empty", field=identifier.value
+            )
+        elif identifier is UserIdentifier.ID:
+            user_id = parse_uuid(value)
+            if user_id is None:
+                results[(identifier, value)] = UserNotFound(f"no user with id {value!r}")
+            else:
+                keys.setdefault(identifier, {}).setdefault(str(user_id), value)
+        else:
+            keys.setdefault(identifier, {}).setdefault(_normalized(identifier, value), value)
+
+    found: dict[UserIdentifier, dict[str, UserView]] = {}
+    for identifier, spellings in keys.items():
+        found[identifier] = await _views_by(session, ctx.tenant, identifier, list(spellings))
+
+    if create:
+        invalid: dict[tuple[UserIdentifier, str], InvalidUserIdentifier] = {}
+        new: list[tuple[UserIdentifier, str]] = []
+        for identifier, spellings in keys.items():
+            if identifier is UserIdentifier.ID:
+                continue
+            for key, value in spellings.items():
+                if key in found[identifier]:
+                    continue
+                try:
+                    _check_new_identifier(identifier, value)
+                except InvalidUserIdentifier as exc:
+                    invalid[(identifier, key)] = exc
+                else:
+                    new.append((identifier, value))
+        if new:
+            created, lost = await _create_users(session, rt, ctx, new)
+            for (identifier, value), created_user in created.items():
+                found[identifier][_normalized(identifier, value)] = created_user
+            for identifier in {identifier for identifier, _value in lost}:
+                lost_keys = [_normalized(i, v) for i, v in lost if i is identifier]
+                found[identifier].update(
+                    await _views_by(session, ctx.tenant, identifier, lost_keys)
+                )
+    else:
+        invalid = {}
+
+    for identifier, value in wanted:
+        if (identifier, value) in results:
+            continue
+        key = str(parse_uuid(value)) if identifier is UserIdentifier.ID else value
+        key = _normalized(identifier, key)
+        user = found.get(identifier, {}).get(key)
+        if user is not None:
+            results[(identifier, value)] = user
+        elif (identifier, key) in invalid:
+            results[(identifier, value)] = invalid[(identifier, key)]
+        else:
+            results[(identifier, value)] = UserNotFound(
+                f"no user with {identifier.value} {value!r}"
+            )
+    return results
+
+
+async def _create_users(
+    session: AsyncSession,
+    rt: Runtime,
+    ctx: RequestContext,
+    new: Sequence[tuple[UserIdentifier, str]],
+) -> tuple[dict[tuple[UserIdentifier, str], UserView], list[tuple[UserIdentifier, str]]]:
+    """Create one user per identifier value, each with its wallet address as :func:`new_user`
+    gives it. Returns the users created, and the values skipped because another user took
+    them meanwhile."""
+    views = []
+    for identifier, value in new:
+        user_id = uuid7()
+        views.append(
+            UserView(
+                id=user_id,
+                account_address=rt.wallets.address(ctx.tenant, OwnerType.USER, user_id),
+                email=value if identifier is UserIdentifier.EMAIL else None,
+                external_id=value if identifier is UserIdentifier.EXTERNAL_ID else None,
+                instagram_account_id=value
+                if identifier is UserIdentifier.INSTAGRAM_ACCOUNT_ID
+                else None,
+                is_active=True,
+            )
+        )
+    inserted = await repository.insert_many(
+        session,
+        ctx.tenant,
+        ctx.now,
+        ids=[view.id for view in views],
+        addresses=[view.account_address for view in views],
+        emails=[view.email for view in views],
+        external_ids=[view.external_id for view in views],
+        instagram_ids=[view.instagram_account_id for view in views],
+    )
+    created = {}
+    lost = []
+    for wanted, view in zip(new, views, strict=True):
+        if view.id in inserted:
+            created[wanted] = view
+        else:
+            lost.append(wanted)
+    return created, lost
+
+
+async def users_by_addresses(
+    session: AsyncSession, ctx: RequestContext, addresses: Iterable[str]
+) -> dict[str, UserView]:
+    """The tenant's users owning these wallet addresses (EIP-55 form), by address."""
+    rows = await repository.rows_where_in(
+        session, ctx.tenant, "account_address", list(dict.fromkeys(addresses))
+    )
+    return {row.account_address: _view_of_row(row) for row in rows}
 
 
 async def _by_id(
