@@ -116,7 +116,7 @@ async def refresh(
         raise TenantMismatch()
     if ctx.environment is not None and ctx.environment is not claims.environment:
         raise EnvironmentMismatch()
-    if await tenants_service.bind_tenant(session, claims.tenant_id) is None:
+    if not await tenants_service.bind_tenant(session, claims.tenant_id):
         raise InvalidToken("the token's tenant does not exist")
     if claims.kind is PrincipalKind.USER:
         user = await users_service.get_active(session, claims.tenant_id, claims.subject_id)
@@ -140,9 +140,8 @@ async def verify(
         if ctx.tenant_id is not None and str(ctx.tenant_id) != tenant_id:
             raise TenantMismatch()
         typ = claims["typ"]
-        if (
-            ctx.tenant_id is None
-            and await tenants_service.bind_tenant(session, uuid.UUID(tenant_id)) is None
+        if ctx.tenant_id is None and not await tenants_service.bind_tenant(
+            session, uuid.UUID(tenant_id)
         ):
             raise InvalidToken("the token's tenant does not exist")
         if typ in {t.value for t in auth_service.LONG_LIVED_TYPES}:

@@ -62,7 +62,7 @@ class _Binding:
 
     async def bind(self, session: AsyncSession, tenant_id: uuid.UUID) -> None:
         if self.tenant_id is None:
-            if await tenants_service.bind_tenant(session, tenant_id) is None:
+            if not await tenants_service.bind_tenant(session, tenant_id):
                 raise InvalidToken("the token's tenant does not exist")
             self.tenant_id = tenant_id
         elif self.tenant_id != tenant_id:
@@ -162,7 +162,7 @@ async def resolve_context(
         bound = await tenants_service.bind_project_key(session, creds.project_key)
         if bound is None:
             raise InvalidProjectKey()
-        binding.tenant_id = bound.tenant.id
+        binding.tenant_id = bound.tenant_id
         binding.environment = bound.environment
         binding.from_project_key = True
 

@@ -15,21 +15,21 @@ def _bind_column() -> ColumnElement[str]:
     return func.set_config(TENANT_SETTING, cast(Tenant.id, String), true())
 
 
-async def bind_by_project_key(session: AsyncSession, key: str) -> Tenant | None:
-    """Find the tenant of a project key and bind the transaction to it in one round trip."""
+async def bind_by_project_key(session: AsyncSession, key: str) -> tuple[uuid.UUID, str] | None:
+    """The tenant of a project key (its id and mainnet key), binding the transaction to it in
+    the same round trip. Columns only: this runs on every request."""
     result = await session.execute(
-        select(Tenant, _bind_column()).where(
+        select(Tenant.id, Tenant.project_api_key, _bind_column()).where(
             or_(Tenant.project_api_key == key, Tenant.testnet_project_api_key == key)
         )
     )
     row = result.first()
-    return None if row is None else row[0]
+    return None if row is None else (row[0], row[1])
 
 
-async def bind_by_id(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | None:
-    result = await session.execute(select(Tenant, _bind_column()).where(Tenant.id == tenant_id))
-    row = result.first()
-    return None if row is None else row[0]
+async def bind_by_id(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
+    result = await session.execute(select(Tenant.id, _bind_column()).where(Tenant.id == tenant_id))
+    return result.first() is not None
 
 
 async def get(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | None:

@@ -58,8 +58,8 @@ class TenantView:
 
 @dataclass(frozen=True)
 class BoundTenant:
-    tenant: Tenant
-    environment: Environment | None
+    tenant_id: uuid.UUID
+    environment: Environment
 
 
 def new_project_key(environment: Environment) -> str:
@@ -68,14 +68,16 @@ def new_project_key(environment: Environment) -> str:
 
 
 async def bind_project_key(session: AsyncSession, key: str) -> BoundTenant | None:
-    tenant = await repository.bind_by_project_key(session, key)
-    if tenant is None:
+    found = await repository.bind_by_project_key(session, key)
+    if found is None:
         return None
-    env = Environment.MAINNET if key == tenant.project_api_key else Environment.TESTNET
-    return BoundTenant(tenant, env)
+    tenant_id, mainnet_key = found
+    env = Environment.MAINNET if key == mainnet_key else Environment.TESTNET
+    return BoundTenant(tenant_id, env)
 
 
-async def bind_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | None:
+async def bind_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
+    """Bind the transaction to the tenant; False when no such tenant exists."""
     return await repository.bind_by_id(session, tenant_id)
 
 
