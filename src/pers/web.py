@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.auth.context import PrincipalKind, RequestContext
+from pers.auth.errors import InvalidToken
 from pers.auth.resolve import Credentials, resolve_context
 from pers.db import PLATFORM_TENANT_ID, is_retryable, set_tenant
 from pers.errors import PROBLEM_CONTENT_TYPE, PersError
@@ -57,8 +58,6 @@ def _bearer(request: Request) -> str | None:
         return None
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
-        from pers.auth.errors import InvalidToken
-
         raise InvalidToken("Authorization must be 'Bearer <token>'")
     return value.strip()
 

@@ -262,3 +262,26 @@ async def test_admin_operations_need_admin_credentials(
     )
     assert_problem(anonymous, 401)
     assert await list_admins(client, tenant.admin) == []
+
+
+async def test_a_tenant_admin_cannot_revoke_keys_but_the_owner_can(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: TenantHandle
+) -> None:
+    issued = await client.post(
+        "/v1.7/tenant/admin/api-key", json={"keyName": "k"}, headers=tenant.admin
+    )
+    assert issued.status_code == 201, issued.text
+    listed = await client.get("/v1.7/tenant/admin/api-key", headers=tenant.admin)
+    key_id = next(k["id"] for k in listed.json() if k["name"] == "k")
+    created = await client.post(
+        "/v1.7/admin/admin",
+        json={"email": f"{uuid.uuid4().hex}@a.example", "type": "TENANT_ADMIN"},
+        headers=tenant.admin,
+    )
+    plain = admin_access_token(runtime, tenant, created.json()["id"])
+    refused = await client.delete(f"/v1.7/tenant/admin/api-key/{key_id}", headers=plain)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["code"] == "OWNER_ADMIN_REQUIRED"
+    revoked = await client.delete(f"/v1.7/tenant/admin/api-key/{key_id}", headers=tenant.admin)
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["isRevoked"] is True

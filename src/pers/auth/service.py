@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.auth import repository
 from pers.auth.context import PrincipalKind, RequestContext
-from pers.auth.errors import InvalidToken, RefreshTokenReused
+from pers.auth.errors import InvalidToken, OwnerAdminRequired, RefreshTokenReused
 from pers.auth.models import ApiKey, ApiKeyType, RefreshToken
 from pers.auth.tokens import REFRESH_TYPES
 from pers.errors import NotFound, PersError
@@ -262,6 +262,8 @@ async def list_keys(
 
 
 async def revoke_key(session: AsyncSession, ctx: RequestContext, key_id: uuid.UUID) -> ApiKey:
+    if not ctx.is_owner_admin:
+        raise OwnerAdminRequired("only a SUPER_ADMIN or the tenant admin JWT may revoke keys")
     key = await repository.get_api_key(session, ctx.tenant, key_id)
     if key is None:
         raise ApiKeyNotFound()

@@ -252,11 +252,7 @@ async def revoke_api_key(
     session: Session,
     ctx: RequestContext = Depends(ADMIN),
 ) -> ApiKeyRead:
-    """Revoke permanently; later requests with it answer 401."""
-    if not ctx.is_owner_admin:
-        from pers.auth.errors import OwnerAdminRequired
-
-        raise OwnerAdminRequired()
+    """Revoke permanently; later requests with it answer 401. Owner-level admins only."""
     return key_read(await auth_service.revoke_key(session, ctx, keyId))
 
 

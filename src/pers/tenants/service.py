@@ -126,10 +126,7 @@ async def create_tenant(
 
 
 async def get_current(session: AsyncSession, ctx: RequestContext) -> Tenant:
-    tenant = await repository.get(session, ctx.tenant)
-    if tenant is None:
-        raise TenantNotFound()
-    return tenant
+    return await get_by_id(session, ctx.tenant)
 
 
 async def get_admin_view(session: AsyncSession, rt: Runtime, ctx: RequestContext) -> TenantView:
@@ -183,9 +180,7 @@ async def new_admin_jwt(
 async def auth_settings(
     session: AsyncSession, tenant_id: uuid.UUID
 ) -> tuple[list[AuthProvider], bool]:
-    tenant = await repository.get(session, tenant_id)
-    if tenant is None:
-        raise TenantNotFound()
+    tenant = await get_by_id(session, tenant_id)
     return parse_providers(tenant.auth_providers), tenant.allow_jwt_for_unauthenticated_users
 
 
