@@ -259,3 +259,12 @@ async def test_no_value_moves_to_or_from_a_deactivated_user(economy: Economy) ->
     )
     problem(take, 422, "USER_NOT_ACTIVE")
     assert await economy.credit_balance(tx["recipientAddress"]) == 5
+
+
+async def test_a_credits_body_without_a_user_is_400_and_writes_nothing(economy: Economy) -> None:
+    response = await economy.client.post(MINT, json={"amount": 5}, headers=economy.admin)
+    problem(response, 400, "USER_IDENTIFIER_REQUIRED")
+    blank = await economy.client.post(
+        MINT, json={"userEmail": "  ", "amount": 5}, headers=economy.admin
+    )
+    problem(blank, 400, "USER_IDENTIFIER_REQUIRED")

@@ -8,6 +8,11 @@ class InvalidAmount(BadRequest):
     title = "The amount is not valid for this token"
 
 
+class UserIdentifierRequired(BadRequest):
+    code = "USER_IDENTIFIER_REQUIRED"
+    title = "Name the user: userEmail holds the value of the field userIdentifier names"
+
+
 class TransactionNotFound(NotFound):
     code = "TRANSACTION_NOT_FOUND"
     title = "Transaction not found"

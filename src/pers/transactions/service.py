@@ -50,6 +50,7 @@ from pers.transactions.errors import (
     UrlContentTooLarge,
     UrlFetchFailed,
     UrlNotAllowed,
+    UserIdentifierRequired,
     UserNotActive,
 )
 from pers.transactions.models import (
@@ -234,7 +235,7 @@ def _identifier_value(
     """The spec's body names a user with ``userEmail`` and ``userIdentifier`` (which field the
     value is): ``userEmail`` carries the value (an e-mail, or the named identifier's value)."""
     if user_email is None or not user_email.strip():
-        raise InvalidAmount("userEmail (the user's identifier value) is required")
+        raise UserIdentifierRequired("userEmail (the user's identifier value) is required")
     return identifier or UserIdentifier.EMAIL, user_email.strip()
 
 
