@@ -209,6 +209,11 @@ async def test_an_erc721_id_has_exactly_one_holder(books: Books) -> None:
     assert await books.balance(badge, BOB) == 1
     with pytest.raises(InsufficientBalance):
         await books.transfer(badge, ALICE, CAROL, 1)
+    # Back to a lower address: the sender's row must reach 0 before the recipient's reaches 1.
+    assert BOB > ALICE
+    await books.transfer(badge, BOB, ALICE, 1)
+    assert await books.balance(badge, ALICE) == 1
+    assert await books.balance(badge, BOB) == 0
 
 
 async def test_concurrent_mints_of_one_erc721_id_leave_one_holder(books: Books) -> None:

@@ -3,81 +3,51 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from enum import IntEnum
 
-from sqlalchemy import func, insert, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pers.db import driver
 from pers.kit.enums import Environment
 from pers.ledger.models import Balance, NftItem, Posting
 
 
-async def add_postings(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    await session.execute(insert(Posting), rows)
+class PostOutcome(IntEnum):
+    """What ``pers_post_entry`` (migration 0009) answers."""
+
+    WRITTEN = 0
+    INSUFFICIENT = 1
+    NFT_EXISTS = 2
 
 
-async def debit(
+_POST_ENTRY = "SELECT pers_post_entry($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+
+
+async def post_entry(
     session: AsyncSession,
+    *,
     tenant_id: uuid.UUID,
     environment: Environment,
-    address: str,
+    entry_id: uuid.UUID,
     token_id: uuid.UUID,
     token_key: int,
-    amount: int,
+    unique: bool,
+    new_nft: bool,
+    metadata_incremental_id: int | None,
+    issuer: str,
+    accounts: list[str],
+    amounts: list[int],
     now: datetime,
-) -> bool:
-    """Take ``amount`` if the holder has it (the row lock and the check are one statement)."""
-    result = await session.execute(
-        update(Balance)
-        .where(
-            Balance.tenant_id == tenant_id,
-            Balance.environment == environment,
-            Balance.account_address == address,
-            Balance.token_id == token_id,
-            Balance.token_key == token_key,
-            Balance.amount >= amount,
-        )
-        .values(amount=Balance.amount - amount, updated_at=now)
-        .returning(Balance.amount)
-        .execution_options(synchronize_session=False)
-    )
-    return result.first() is not None
-
-
-async def credit(
-    session: AsyncSession,
-    tenant_id: uuid.UUID,
-    environment: Environment,
-    address: str,
-    token_id: uuid.UUID,
-    token_key: int,
-    amount: int,
-    is_unique: bool,
-    now: datetime,
-) -> None:
-    stmt = pg_insert(Balance).values(
-        tenant_id=tenant_id,
-        environment=environment,
-        account_address=address,
-        token_id=token_id,
-        token_key=token_key,
-        amount=amount,
-        is_unique=is_unique,
-        updated_at=now,
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[
-                Balance.tenant_id,
-                Balance.environment,
-                Balance.account_address,
-                Balance.token_id,
-                Balance.token_key,
-            ],
-            set_={"amount": Balance.amount + stmt.excluded.amount, "updated_at": now},
-        )
-    )
+) -> PostOutcome:
+    """One entry in one round trip: the new ERC721 id, holder legs in lock order, postings."""
+    conn = await driver(session)
+    status = await conn.fetchval(
+        _POST_ENTRY, tenant_id, environment.value, entry_id, token_id, Decimal(token_key),
+        unique, new_nft, metadata_incremental_id, issuer, accounts,
+        [Decimal(a) for a in amounts], now,
+    )  # fmt: skip
+    return PostOutcome(status)
 
 
 async def balances_of(
@@ -134,34 +104,6 @@ async def posted_total(
         )
     )
     return int(result.scalar_one())
-
-
-async def register_nft(
-    session: AsyncSession,
-    tenant_id: uuid.UUID,
-    environment: Environment,
-    token_id: uuid.UUID,
-    token_key: int,
-    metadata_incremental_id: int | None,
-    entry_id: uuid.UUID,
-    now: datetime,
-) -> bool:
-    """Record a newly minted ERC721 id; False when the id was minted before."""
-    result = await session.execute(
-        pg_insert(NftItem)
-        .values(
-            tenant_id=tenant_id,
-            environment=environment,
-            token_id=token_id,
-            token_key=token_key,
-            metadata_incremental_id=metadata_incremental_id,
-            minted_in=entry_id,
-            created_at=now,
-        )
-        .on_conflict_do_nothing()
-        .returning(NftItem.token_key)
-    )
-    return result.first() is not None
 
 
 async def held_nft_with_metadata(

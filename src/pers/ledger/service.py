@@ -81,44 +81,18 @@ async def post(
     if holding.unique and any(abs(m.delta) != 1 for m in moves):
         raise UnbalancedEntry("an ERC721 id moves one at a time")
 
-    holder_moves = sorted((m for m in moves if m.account != issuer), key=lambda m: m.account)
-    if holding.unique and any(m.account == issuer and m.delta < 0 for m in moves):
-        fresh = await repository.register_nft(
-            session, tenant_id, environment, holding.token_id, holding.token_key,
-            holding.metadata_incremental_id, entry_id, now,
-        )  # fmt: skip
-        if not fresh:
-            raise TokenIdAlreadyHeld()
-    for move in holder_moves:
-        if move.delta < 0:
-            taken = await repository.debit(
-                session, tenant_id, environment, move.account, holding.token_id,
-                holding.token_key, -move.delta, now,
-            )  # fmt: skip
-            if not taken:
-                raise InsufficientBalance()
-        else:
-            await repository.credit(
-                session, tenant_id, environment, move.account, holding.token_id,
-                holding.token_key, move.delta, holding.unique, now,
-            )  # fmt: skip
-    await repository.add_postings(
-        session,
-        [
-            {
-                "tenant_id": tenant_id,
-                "entry_id": entry_id,
-                "leg": leg,
-                "environment": environment,
-                "account_address": move.account,
-                "token_id": holding.token_id,
-                "token_key": holding.token_key,
-                "amount": move.delta,
-                "created_at": now,
-            }
-            for leg, move in enumerate(moves)
-        ],
-    )
+    new_nft = holding.unique and any(m.account == issuer and m.delta < 0 for m in moves)
+    outcome = await repository.post_entry(
+        session, tenant_id=tenant_id, environment=environment, entry_id=entry_id,
+        token_id=holding.token_id, token_key=holding.token_key, unique=holding.unique,
+        new_nft=new_nft, metadata_incremental_id=holding.metadata_incremental_id,
+        issuer=issuer, accounts=[m.account for m in moves], amounts=[m.delta for m in moves],
+        now=now,
+    )  # fmt: skip
+    if outcome is repository.PostOutcome.INSUFFICIENT:
+        raise InsufficientBalance()
+    if outcome is repository.PostOutcome.NFT_EXISTS:
+        raise TokenIdAlreadyHeld()
 
 
 @dataclass(frozen=True, slots=True)
