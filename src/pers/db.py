@@ -7,6 +7,7 @@ Security applies to it; the tenant is set per transaction with ``set_config(...,
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, Table, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -24,8 +25,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
-from sqlalchemy.types import DateTime
+from sqlalchemy.orm import DeclarativeBase, Mapper
+from sqlalchemy.types import DateTime, TypeDecorator
 
 from pers.config import Settings
 
@@ -142,6 +143,52 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
     conn = adapted.driver_connection
     session.info[_DRIVER_KEY] = (session.sync_session.get_transaction(), conn)
     return cast(asyncpg.Connection, conn)
+
+
+_INSERTS: dict[tuple[type[Any], frozenset[str]], tuple[str, list[tuple[str, Any]]]] = {}
+
+
+def _bind_value(value: Any, processor: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    return processor(value) if processor is not None and value is not None else value
+
+
+async def insert_row(session: AsyncSession, row: Base) -> None:
+    """INSERT one mapped object through ``driver``: no unit-of-work bookkeeping, one cached
+    prepared statement. The object stays transient (the session does not track it), so it is
+    for rows written once per request and then only read, like a transaction record. Columns
+    left ``None`` that have a server default get the default."""
+    cls = type(row)
+    table = cast(Table, cls.__table__)
+    mapper: Mapper[Any] = cls.__mapper__
+    omitted = frozenset(
+        c.key
+        for c in table.columns
+        if c.server_default is not None
+        and getattr(row, mapper.get_property_by_column(c).key) is None
+    )
+    plan = _INSERTS.get((cls, omitted))
+    if plan is None:
+        dialect = session.bind.dialect if session.bind is not None else None
+        columns = [c for c in table.columns if c.key not in omitted]
+        names = ", ".join(f'"{c.name}"' for c in columns)
+        params = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+        # Names come from the mapped table, never from input.
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({params})'  # noqa: S608
+        fields = [
+            (
+                mapper.get_property_by_column(c).key,
+                c.type.bind_processor(dialect)
+                if isinstance(c.type, TypeDecorator) and dialect is not None
+                else None,
+            )
+            for c in columns
+        ]
+        plan = _INSERTS[(cls, omitted)] = (sql, fields)
+    sql, fields = plan
+    conn = await driver(session)
+    await conn.execute(sql, *(_bind_value(getattr(row, key), proc) for key, proc in fields))
 
 
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock

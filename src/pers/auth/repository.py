@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.auth.models import ApiKey, ApiKeyType, RefreshToken
+from pers.db import driver
 
 LAST_USED_GRANULARITY = timedelta(minutes=1)
 
@@ -18,6 +20,32 @@ async def get_api_key(
         select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.id == key_id)
     )
     return result.scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFacts:
+    id: uuid.UUID
+    type: str
+    token_hash: str
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+_KEY_FACTS = (
+    "SELECT id, type, token_hash, expires_at, revoked_at, last_used_at FROM api_keys"
+    " WHERE tenant_id = $1 AND id = $2"
+)
+
+
+async def live_key_facts(
+    session: AsyncSession, tenant_id: uuid.UUID, key_id: uuid.UUID
+) -> KeyFacts | None:
+    """What authentication checks about a long-lived key, on every request that presents one
+    (a plain statement on the driver connection)."""
+    conn = await driver(session)
+    row = await conn.fetchrow(_KEY_FACTS, tenant_id, key_id)
+    return None if row is None else KeyFacts(*row)
 
 
 async def list_api_keys(

@@ -110,10 +110,10 @@ async def _verify_pers_jwt(
         )
     subject = claims["sub"]
     if typ in (ApiKeyType.TENANT_SYSTEM_JWT, ApiKeyType.TENANT_ADMIN_JWT):
-        key = await auth_service.check_long_lived(session, claims, token, now)
+        key_id = await auth_service.check_long_lived(session, claims, token, now)
         if typ is ApiKeyType.TENANT_ADMIN_JWT:
             return _Candidate(Principal(PrincipalKind.ADMIN, None, "SUPER_ADMIN"), tenant_id, env)
-        return _Candidate(Principal(PrincipalKind.SYSTEM, key.id), tenant_id, env)
+        return _Candidate(Principal(PrincipalKind.SYSTEM, key_id), tenant_id, env)
     try:
         subject_id = uuid.UUID(subject)
     except ValueError as exc:

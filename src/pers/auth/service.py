@@ -156,11 +156,12 @@ async def rotate_refresh(
 
 async def check_long_lived(
     session: AsyncSession, claims: dict[str, Any], token: str, now: datetime
-) -> ApiKey:
-    """A system key or tenant admin JWT must still be on record, unrevoked and unexpired."""
+) -> uuid.UUID:
+    """A system key or tenant admin JWT must still be on record, unrevoked and unexpired.
+    Returns the key's id."""
     tenant_id = uuid.UUID(claims["tenantId"])
-    key = await repository.get_api_key(session, tenant_id, uuid.UUID(claims["jti"]))
-    if key is None or key.token_hash != sha256_hex(token) or key.type.value != claims["typ"]:
+    key = await repository.live_key_facts(session, tenant_id, uuid.UUID(claims["jti"]))
+    if key is None or key.token_hash != sha256_hex(token) or key.type != claims["typ"]:
         raise InvalidToken("unknown key")
     if key.revoked_at is not None:
         raise InvalidToken("key revoked")
@@ -168,7 +169,7 @@ async def check_long_lived(
         raise InvalidToken("key expired")
     if key.last_used_at is None or key.last_used_at < now - repository.LAST_USED_GRANULARITY:
         await repository.touch_api_key(session, tenant_id, key.id, now)
-    return key
+    return key.id
 
 
 async def check_refresh_record(session: AsyncSession, claims: dict[str, Any], token: str) -> None:

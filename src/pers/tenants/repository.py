@@ -3,33 +3,31 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import String, cast, func, or_, select, true, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
 
-from pers.db import TENANT_SETTING
+from pers.db import TENANT_SETTING, driver
 from pers.tenants.models import Tenant
 
-
-def _bind_column() -> ColumnElement[str]:
-    return func.set_config(TENANT_SETTING, cast(Tenant.id, String), true())
+# Binding runs on every request: plain statements on the driver connection (see pers.db.driver).
+_BIND_BY_PROJECT_KEY = (
+    "SELECT id, project_api_key, set_config($2, id::text, true) FROM tenants"
+    " WHERE project_api_key = $1 OR testnet_project_api_key = $1"
+)
+_BIND_BY_ID = "SELECT set_config($2, id::text, true) FROM tenants WHERE id = $1"
 
 
 async def bind_by_project_key(session: AsyncSession, key: str) -> tuple[uuid.UUID, str] | None:
     """The tenant of a project key (its id and mainnet key), binding the transaction to it in
-    the same round trip. Columns only: this runs on every request."""
-    result = await session.execute(
-        select(Tenant.id, Tenant.project_api_key, _bind_column()).where(
-            or_(Tenant.project_api_key == key, Tenant.testnet_project_api_key == key)
-        )
-    )
-    row = result.first()
+    the same round trip."""
+    conn = await driver(session)
+    row = await conn.fetchrow(_BIND_BY_PROJECT_KEY, key, TENANT_SETTING)
     return None if row is None else (row[0], row[1])
 
 
 async def bind_by_id(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
-    result = await session.execute(select(Tenant.id, _bind_column()).where(Tenant.id == tenant_id))
-    return result.first() is not None
+    conn = await driver(session)
+    return await conn.fetchval(_BIND_BY_ID, tenant_id, TENANT_SETTING) is not None
 
 
 async def get(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pers.db import insert_row
 from pers.kit.enums import Environment
 from pers.transactions.models import (
     OwnerType,
@@ -19,8 +20,7 @@ from pers.transactions.models import (
 
 
 async def add(session: AsyncSession, row: Transaction) -> None:
-    session.add(row)
-    await session.flush()
+    await insert_row(session, row)
 
 
 async def get(
