@@ -660,7 +660,7 @@ def start_servers(work: Path, started: list[Server]) -> tuple[Server, Server, st
         **env,
         "BASELINE_DATABASE_URL": baseline_url,
         "BASELINE_PORT": str(base_port),
-        "BASELINE_POOL_SIZE": "20",  # the server's pool: PERS_DB_POOL_SIZE + PERS_DB_MAX_OVERFLOW
+        "BASELINE_POOL_SIZE": "20",  # the server's pool (PERS_DB_POOL_SIZE, no overflow)
         "BASELINE_LOG_LEVEL": "WARNING",
     }
     baseline = spawn("baseline", ["-m", "bench.baseline_app"], baseline_env, base_port, work)

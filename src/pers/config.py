@@ -26,8 +26,20 @@ class Settings(BaseSettings):
         default="pers_app",
         description="Role the API runs queries as (SET ROLE at connect); does not own the tables.",
     )
-    db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="Connections kept open per process. Requests beyond it wait for one.",
+    )
+    db_max_overflow: int = Field(
+        default=0,
+        ge=0,
+        description=(
+            "Extra connections opened under load and closed when returned. Under sustained "
+            "load they are opened and closed all the time (a new backend, its caches and "
+            "prepared statements each time): raise the pool size instead."
+        ),
+    )
     data_dir: Path = Field(default=Path(".pers"))
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
