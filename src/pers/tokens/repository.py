@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pers.db import driver
 from pers.kit.enums import Environment
 from pers.tokens.models import Token, TokenMetadata, TokenType, TokenTypeDefinition
 
@@ -113,6 +114,30 @@ async def active_credit_token(
         )
     )
     return result.scalar_one_or_none()
+
+
+def _credit_view_sql(env: Environment) -> str:
+    p = env.value  # column names from the Environment enum, never from input
+    columns = f"{p}_contract_address, {p}_chain_id, {p}_is_active"
+    where = f"{p}_is_active AND {p}_contract_address IS NOT NULL"
+    return (
+        f"SELECT id, type, name, symbol, decimals, {columns}, abi_url, is_gallery"  # noqa: S608
+        f" FROM tokens WHERE tenant_id = $1 AND type = 'ERC20' AND {where}"
+    )
+
+
+_CREDIT_VIEW = {env: _credit_view_sql(env) for env in Environment}
+
+
+async def active_credit_view_row(
+    session: AsyncSession, tenant_id: uuid.UUID, env: Environment
+) -> tuple[Any, ...] | None:
+    """The columns of the active credit token as ``env`` sees it (id, type, name, symbol,
+    decimals, address, chain, active, abi url, gallery): a plain statement on the driver
+    connection, for the mints and charges that read it on every request."""
+    conn = await driver(session)
+    row = await conn.fetchrow(_CREDIT_VIEW[env], tenant_id)
+    return None if row is None else tuple(row)
 
 
 async def lock_credit_slot(session: AsyncSession, tenant_id: uuid.UUID) -> None:

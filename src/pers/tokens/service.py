@@ -418,10 +418,15 @@ async def get_token(session: AsyncSession, ctx: RequestContext, token_id: uuid.U
 async def get_credit_token(session: AsyncSession, ctx: RequestContext) -> TokenView:
     """The tenant's active ERC20 in the request's environment; 422
     ``CREDIT_TOKEN_NOT_CONFIGURED`` when there is none."""
-    token = await repository.active_credit_token(session, ctx.tenant, ctx.env)
-    if token is None:
+    row = await repository.active_credit_view_row(session, ctx.tenant, ctx.env)
+    if row is None:
         raise CreditTokenNotConfigured(f"no active ERC20 token on {ctx.env}")
-    return _view(token, ctx.env)
+    token_id, token_type, name, symbol, decimals, address, chain, active, abi_url, gallery = row
+    return TokenView(
+        id=token_id, type=TokenType(token_type), name=name, symbol=symbol, decimals=decimals,
+        contract_address=address, chain_id=chain, is_active=active, environment=ctx.env,
+        abi_url=abi_url, is_gallery=gallery,
+    )  # fmt: skip
 
 
 async def get_by_contract_address(

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from pers.db import driver
 from pers.kit.pagination import Page, PageRequest
 from pers.users.models import User, UserIdentity, UserStatusType
 
@@ -243,6 +244,29 @@ async def rows_where_in(
         select(*_VIEW_COLUMNS).where(User.tenant_id == tenant_id, target == any_(array))
     )
     return result.all()
+
+
+_VIEW_SELECT = (
+    "SELECT id, account_address, email, external_id, instagram_account_id, is_active"
+    " FROM users WHERE tenant_id = $1 AND "
+)
+_VIEW_BY = {
+    "id": _VIEW_SELECT + "id = $2",
+    "email": _VIEW_SELECT + "lower(email) = $2",
+    "external_id": _VIEW_SELECT + "external_id = $2",
+    "instagram_account_id": _VIEW_SELECT + "instagram_account_id = $2",
+}
+
+
+async def view_row(
+    session: AsyncSession, tenant_id: uuid.UUID, column: str, value: object
+) -> tuple[uuid.UUID, str, str | None, str | None, str | None, bool] | None:
+    """The user whose ``column`` is ``value`` (an e-mail given lower-cased), as the columns of
+    ``_VIEW_COLUMNS``: one plain statement on the driver connection, for the lookups that
+    name a user on every mint, charge and claim."""
+    conn = await driver(session)
+    row = await conn.fetchrow(_VIEW_BY[column], tenant_id, value)
+    return None if row is None else tuple(row)
 
 
 _INSERT_USERS = text(

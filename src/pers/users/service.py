@@ -289,18 +289,32 @@ async def resolve_user(
     """
     if not value:
         raise InvalidUserIdentifier(f"{identifier.value} is empty", field=identifier.value)
-    user = await _find(session, ctx.tenant, identifier, value)
-    if user is None and create and identifier is not UserIdentifier.ID:
+    found = await _find_view(session, ctx.tenant, identifier, value)
+    if found is not None:
+        return found
+    if create and identifier is not UserIdentifier.ID:
         _check_new_identifier(identifier, value)
         await repository.lock_key(session, ctx.tenant, _lock_name(identifier, value))
-        user = await _find(session, ctx.tenant, identifier, value)
-        if user is None:
-            field = FIELD_OF_IDENTIFIER[identifier]
-            user = new_user(rt.wallets, ctx.tenant, ctx.now, **{field: value})
-            await repository.add(session, user)
-    if user is None:
-        raise UserNotFound(f"no user with {identifier.value} {value!r}")
-    return user_view(user)
+        found = await _find_view(session, ctx.tenant, identifier, value)
+        if found is not None:
+            return found
+        field = FIELD_OF_IDENTIFIER[identifier]
+        user = new_user(rt.wallets, ctx.tenant, ctx.now, **{field: value})
+        await repository.add(session, user)
+        return user_view(user)
+    raise UserNotFound(f"no user with {identifier.value} {value!r}")
+
+
+async def _find_view(
+    session: AsyncSession, tenant_id: uuid.UUID, identifier: UserIdentifier, value: str
+) -> UserView | None:
+    key: object = _normalized(identifier, value)
+    if identifier is UserIdentifier.ID:
+        key = parse_uuid(value)
+        if key is None:
+            return None
+    row = await repository.view_row(session, tenant_id, FIELD_OF_IDENTIFIER[identifier], key)
+    return None if row is None else UserView(*row)
 
 
 def _normalized(identifier: UserIdentifier, value: str) -> str:
