@@ -90,6 +90,8 @@ def _read(path: Path, key: str) -> dict[str, Any] | None:
         return None
     if not isinstance(cached, dict) or cached.get("key") != key:
         return None
+    if not all(output in cached for output in _OUTPUTS):
+        return None
     return cached
 
 
