@@ -173,7 +173,7 @@ OPERATOR_ONLY: list[tuple[str, str, Callable[[Accounts], list[Any]]]] = [
     ("credit", "operatorTransfer", lambda a: [a.alice, a.stranger, 1]),
     ("credit", "operatorBatch", lambda a: [[a.alice], [a.stranger], [1]]),
     ("credit", "transferOwnership", lambda a: [a.stranger]),
-    ("status", "mint", lambda a: [a.stranger, 99, ""]),
+    ("status", "safeMint", lambda a: [a.stranger, 99, ""]),
     ("status", "mintMany", lambda a: [[a.stranger], [99]]),
     ("status", "burnFrom", lambda a: [a.alice, 1]),
     ("status", "operatorTransfer", lambda a: [a.alice, a.stranger, 1]),
@@ -196,7 +196,7 @@ def _seed(kind: str, contract: Contract, a: Accounts) -> None:
     if kind == "credit":
         send(contract.functions.mint(a.alice, 5), a.operator)
     elif kind == "status":
-        send(contract.functions.mint(a.alice, 1, ""), a.operator)
+        send(contract.functions.safeMint(a.alice, 1, ""), a.operator)
     else:
         send(contract.functions.mint(a.alice, 1, 5, b""), a.operator)
 
@@ -389,7 +389,7 @@ def test_status_metadata_and_interfaces(status: Contract, accounts: Accounts) ->
 
 def test_status_operator_mints_the_ledgers_ids_once(status: Contract, accounts: Accounts) -> None:
     a = accounts
-    receipt = send(status.functions.mint(a.alice, BIG_ID, "ipfs://gold"), a.operator)
+    receipt = send(status.functions.safeMint(a.alice, BIG_ID, "ipfs://gold"), a.operator)
     assert events(status, "Transfer", receipt) == [
         {"sender": ZERO, "receiver": a.alice, "token_id": BIG_ID}
     ]
@@ -400,12 +400,20 @@ def test_status_operator_mints_the_ledgers_ids_once(status: Contract, accounts: 
 
     # A replayed mint (same id) reverts: each ledger mint has one on-chain effect.
     with pytest.raises(TransactionFailed, match="token already minted"):
-        status.functions.mint(a.bob, BIG_ID, "").transact({"from": a.operator})
+        status.functions.safeMint(a.bob, BIG_ID, "").transact({"from": a.operator})
     with pytest.raises(TransactionFailed, match="token already minted"):
         status.functions.mintMany([a.bob, a.carol], [7, 7]).transact({"from": a.operator})
     assert status.functions.ownerOf(BIG_ID).call() == a.alice
     assert status.functions.totalSupply().call() == 1
     assert status.functions.balanceOf(a.bob).call() == 0
+
+
+def test_status_safe_mint_refuses_a_contract_that_takes_no_erc721(
+    status: Contract, credit: Contract, accounts: Accounts
+) -> None:
+    with pytest.raises(TransactionFailed):
+        status.functions.safeMint(credit.address, 1, "").transact({"from": accounts.operator})
+    assert status.functions.totalSupply().call() == 0
 
 
 def test_status_mint_many_and_enumeration(status: Contract, accounts: Accounts) -> None:
@@ -422,7 +430,7 @@ def test_status_token_uri_falls_back_to_the_settable_base(
     status: Contract, accounts: Accounts
 ) -> None:
     a = accounts
-    send(status.functions.mint(a.alice, BIG_ID, ""), a.operator)
+    send(status.functions.safeMint(a.alice, BIG_ID, ""), a.operator)
     assert status.functions.tokenURI(BIG_ID).call() == f"{BASE_URI}{BIG_ID}"
     receipt = send(status.functions.setBaseURI("https://cdn.example/s/"), a.operator)
     assert events(status, "BatchMetadataUpdate", receipt) == [

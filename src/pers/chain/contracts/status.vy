@@ -122,13 +122,14 @@ def _move(sender: address, receiver: address, tokenId: uint256):
 
 
 @external
-def mint(to: address, tokenId: uint256, uri: String[URI_MAX]):
+def safeMint(to: address, tokenId: uint256, uri: String[URI_MAX]):
     """
     @notice Mints the new token `tokenId` to `to`, with its own URI unless
-            `uri` is empty. Reverts if the id exists. Operator only.
+            `uri` is empty. Reverts if the id exists, or if `to` is a
+            contract that does not accept ERC-721 tokens. Operator only.
     """
     self._check_operator()
-    erc721._mint(to, tokenId)
+    erc721._safe_mint(to, tokenId, b"")
     if len(uri) != 0:
         erc721._set_token_uri(tokenId, uri)
 
@@ -137,7 +138,9 @@ def mint(to: address, tokenId: uint256, uri: String[URI_MAX]):
 def mintMany(to: DynArray[address, BATCH_MAX], tokenIds: DynArray[uint256, BATCH_MAX]):
     """
     @notice Mints `tokenIds[i]` to `to[i]` for every `i`, in one transaction.
-            Operator only.
+            Like the other batch and operator moves (and `transferFrom`), it
+            does not call `onERC721Received`: custodial wallets are plain
+            accounts. Operator only.
     """
     self._check_operator()
     assert len(to) == len(tokenIds), "status: length mismatch"
