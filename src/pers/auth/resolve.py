@@ -124,7 +124,7 @@ async def _verify_pers_jwt(
             raise InvalidToken("the admin no longer exists or is deactivated")
         principal = Principal(PrincipalKind.ADMIN, admin.id, admin.type.value)
         return _Candidate(principal, tenant_id, env)
-    user = await users_service.get(session, tenant_id, subject_id)
+    user = await users_service.find_view(session, tenant_id, subject_id)
     if user is None:
         raise InvalidToken("the user no longer exists")
     if not user.is_active:

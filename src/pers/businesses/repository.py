@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from pers.businesses.models import Business, BusinessType
+from pers.db import driver
 
 # --- business types -----------------------------------------------------------------------
 
@@ -154,3 +155,20 @@ async def ids_by_addresses(
         )
     )
     return {address: business_id for address, business_id in result.all()}
+
+
+_VIEW_ROW = (
+    "SELECT id, account_address, is_active, can_mint_token, can_charge_token,"
+    " can_manage_users, can_receive_donation, display_name FROM businesses"
+    " WHERE tenant_id = $1 AND id = $2"
+)
+
+
+async def view_row(
+    session: AsyncSession, tenant_id: uuid.UUID, business_id: uuid.UUID
+) -> tuple[Any, ...] | None:
+    """The columns of a BusinessView, in its order: a plain statement on the driver
+    connection, for the payments and claims that name a business on every request."""
+    conn = await driver(session)
+    row = await conn.fetchrow(_VIEW_ROW, tenant_id, business_id)
+    return None if row is None else tuple(row)

@@ -368,12 +368,13 @@ async def get_active_business(
     session: AsyncSession, ctx: RequestContext, business_id: uuid.UUID
 ) -> BusinessView:
     """The business, which must exist in the tenant (404) and be active (422)."""
-    business = await repository.get(session, ctx.tenant, business_id)
-    if business is None:
+    row = await repository.view_row(session, ctx.tenant, business_id)
+    if row is None:
         raise BusinessNotFound()
+    business = BusinessView(*row)
     if not business.is_active:
         raise BusinessNotActive(f"business {business_id} is not active")
-    return view_of(business)
+    return business
 
 
 async def get_business_by_address(

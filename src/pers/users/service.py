@@ -160,10 +160,6 @@ async def get_active(
     return user if user is not None and user.is_active else None
 
 
-async def get(session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID) -> User | None:
-    return await repository.get(session, tenant_id, user_id)
-
-
 async def login_identity(
     session: AsyncSession,
     tenant_id: uuid.UUID,
@@ -499,7 +495,18 @@ async def _by_id(
 
 
 async def get_user_view(session: AsyncSession, ctx: RequestContext, user_id: uuid.UUID) -> UserView:
-    return user_view(await _by_id(session, ctx.tenant, user_id))
+    found = await find_view(session, ctx.tenant, user_id)
+    if found is None:
+        raise UserNotFound(f"no user with id {user_id}")
+    return found
+
+
+async def find_view(
+    session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID
+) -> UserView | None:
+    """The user's view, or None (a plain statement: authentication runs it per request)."""
+    row = await repository.view_row(session, tenant_id, "id", user_id)
+    return None if row is None else UserView(*row)
 
 
 async def _by_address(session: AsyncSession, tenant_id: uuid.UUID, address: str) -> User:
