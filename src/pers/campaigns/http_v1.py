@@ -154,6 +154,13 @@ class ConditionWrite(WireInput):
         "omitted). Update: optional, and when sent equal to the path id.",
     )
 
+    @field_validator("value", mode="before")
+    @classmethod
+    def _exact_numbers(cls, value: Any) -> Any:
+        # Before pydantic: JSON numbers still carry their source text here (ExactFloat).
+        _floats_exact(value)
+        return value
+
     @model_validator(mode="after")
     def _value_fits_type(self) -> ConditionWrite:
         value, kind = self.value, self.condition_type
@@ -161,7 +168,6 @@ class ConditionWrite(WireInput):
             raise ValueError("value: cannot be null")
         if len(json.dumps(value)) > MAX_CONDITION_VALUE_CHARS:
             raise ValueError(f"value: longer than {MAX_CONDITION_VALUE_CHARS} characters as JSON")
-        _floats_exact(value)
         if kind in (ConditionType.GREATER_THAN, ConditionType.LESS_THAN):
             if not (_is_number(value) or _numeric_text(value)):
                 raise ValueError(f"value: {kind} compares numbers; send a number")

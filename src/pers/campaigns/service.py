@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -239,6 +239,11 @@ async def _detail(session: AsyncSession, ctx: RequestContext, campaign: Campaign
 # --- campaigns ----------------------------------------------------------------------------
 
 
+def _utc(at: datetime) -> datetime:
+    """Dates are answered in UTC whatever offset they were sent with."""
+    return at.astimezone(UTC)
+
+
 def _check_dates(start: datetime, end: datetime | None) -> None:
     if end is not None and end <= start:
         raise _invalid("body.endDate", "must be after startDate")
@@ -313,7 +318,8 @@ async def create_campaign(
 ) -> CampaignDetail:
     """A new campaign in the request's environment, inactive until toggled (a draft: its
     trigger and token units are set first). ``start_date`` defaults to now."""
-    start = start_date or ctx.now
+    start = _utc(start_date or ctx.now)
+    end_date = None if end_date is None else _utc(end_date)
     _check_dates(start, end_date)
     campaign = Campaign(
         tenant_id=ctx.tenant,
@@ -344,6 +350,9 @@ async def update_campaign(
     values = {k: v for k, v in changes.items() if k in CAMPAIGN_FIELDS}
     if "start_date" in values and values["start_date"] is None:
         raise _invalid("body.startDate", "cannot be null")
+    for name in ("start_date", "end_date"):
+        if values.get(name) is not None:
+            values[name] = _utc(values[name])
     _check_dates(
         values.get("start_date", campaign.start_date), values.get("end_date", campaign.end_date)
     )
