@@ -102,8 +102,7 @@ def _metadata_id(value: object) -> int | None:
 
 
 class ConditionRead(WireModel):
-    id: str = Field(description="Trigger condition id (attach it with the trigger's condition "
-                    "operation).")  # fmt: skip
+    id: str = Field(description="Trigger condition id, to attach it to triggers")
     condition_type: ConditionType = Field(description="Trigger condition type")
     value: JsonValue = Field(description="Trigger condition value")
     key: str = Field(description="Trigger condition key: the claim's `conditionsData[key]`")
