@@ -208,6 +208,7 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
     from pers.auth import http_v2 as auth_v2
     from pers.balances import http_v1 as balances_v1
     from pers.businesses import http_v1 as businesses_v1
+    from pers.campaigns import http_v1 as campaigns_v1
     from pers.root import http_v1 as root_v1
     from pers.tenants import http_v1 as tenants_v1
     from pers.tokens import http_v1 as tokens_v1
@@ -223,6 +224,7 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
         admins_v1.router,
         users_v1.router,
         businesses_v1.router,
+        campaigns_v1.router,
         transactions_v1.router,
         balances_v1.router,
     )

@@ -3,6 +3,15 @@
 from pers.admins.models import Admin
 from pers.auth.models import ApiKey, RefreshToken
 from pers.businesses.models import Business, BusinessType
+from pers.campaigns.models import (
+    BusinessEngagement,
+    Campaign,
+    CampaignTokenUnit,
+    CampaignTrigger,
+    EngagedBusiness,
+    TriggerCondition,
+    TriggerConditionLink,
+)
 from pers.idempotency.models import IdempotencyRecord
 from pers.ledger.models import Balance, NftItem, Posting
 from pers.tenants.models import Tenant
@@ -15,7 +24,12 @@ __all__ = [
     "ApiKey",
     "Balance",
     "Business",
+    "BusinessEngagement",
     "BusinessType",
+    "Campaign",
+    "CampaignTokenUnit",
+    "CampaignTrigger",
+    "EngagedBusiness",
     "IdempotencyRecord",
     "NftItem",
     "Posting",
@@ -25,6 +39,8 @@ __all__ = [
     "TokenMetadata",
     "TokenTypeDefinition",
     "Transaction",
+    "TriggerCondition",
+    "TriggerConditionLink",
     "User",
     "UserIdentity",
     "UserStatusType",

@@ -87,6 +87,19 @@ async def get(
     return result.scalar_one_or_none()
 
 
+async def get_many(
+    session: AsyncSession, tenant_id: uuid.UUID, business_ids: list[uuid.UUID]
+) -> list[Business]:
+    if not business_ids:
+        return []
+    result = await session.execute(
+        _businesses(tenant_id)
+        .where(Business.id.in_(business_ids))
+        .order_by(Business.created_at, Business.id)
+    )
+    return list(result.unique().scalars())
+
+
 async def get_by_address(
     session: AsyncSession, tenant_id: uuid.UUID, account_address: str
 ) -> Business | None:

@@ -339,9 +339,7 @@ async def list_for_admin(
 
 
 def _visible_to(ctx: RequestContext, business: Business | None) -> Business:
-    if business is None:
-        raise BusinessNotFound()
-    if not business.is_active and ctx.principal.kind not in SEES_INACTIVE:
+    if business is None or not visible_to(ctx, business):
         raise BusinessNotFound()
     return business
 
@@ -375,6 +373,19 @@ async def get_active_business(
     if not business.is_active:
         raise BusinessNotActive(f"business {business_id} is not active")
     return business
+
+
+async def businesses_by_ids(
+    session: AsyncSession, ctx: RequestContext, business_ids: Iterable[uuid.UUID]
+) -> list[Business]:
+    """The tenant's businesses among ``business_ids`` (active or not; the caller decides what
+    to show), oldest first. Ids of no business of the tenant are left out."""
+    return await repository.get_many(session, ctx.tenant, list(dict.fromkeys(business_ids)))
+
+
+def visible_to(ctx: RequestContext, business: Business) -> bool:
+    """Whether the principal may see the business: inactive ones are for admins and systems."""
+    return business.is_active or ctx.principal.kind in SEES_INACTIVE
 
 
 async def get_business_by_address(

@@ -68,6 +68,16 @@ WireAmount = Annotated[
 ]
 
 
+WireDecimal = Annotated[
+    Decimal,
+    BeforeValidator(_to_decimal),
+    PlainSerializer(_to_number, when_used="json"),
+    WithJsonSchema({"type": "number"}),
+]
+"""Any exact decimal number that is not an amount (a multiplier, say), read and shown like
+``WireAmount``."""
+
+
 class AmountError(ValueError):
     pass
 

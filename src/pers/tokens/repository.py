@@ -66,6 +66,20 @@ async def get_token(
     return result.scalar_one_or_none()
 
 
+async def get_tokens(
+    session: AsyncSession, tenant_id: uuid.UUID, env: Environment, token_ids: Sequence[uuid.UUID]
+) -> list[Token]:
+    """The tokens among ``token_ids`` that exist in the tenant and are available in ``env``."""
+    if not token_ids:
+        return []
+    result = await session.execute(
+        select(Token).where(
+            Token.tenant_id == tenant_id, Token.id.in_(list(token_ids)), _in_env(env)
+        )
+    )
+    return list(result.scalars())
+
+
 async def get_token_any_env(
     session: AsyncSession, tenant_id: uuid.UUID, token_id: uuid.UUID, *, for_update: bool = False
 ) -> Token | None:

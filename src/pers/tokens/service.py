@@ -8,6 +8,7 @@ credit slot (an advisory lock); token creation takes the credit slot only.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -195,13 +196,17 @@ async def _detail(
 
 
 async def _require(
-    session: AsyncSession, ctx: RequestContext, token_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession,
+    ctx: RequestContext,
+    token_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+    env: Environment | None = None,
 ) -> Token:
-    token = await repository.get_token(
-        session, ctx.tenant, ctx.env, token_id, for_update=for_update
-    )
+    env = env or ctx.env
+    token = await repository.get_token(session, ctx.tenant, env, token_id, for_update=for_update)
     if token is None:
-        raise TokenNotFound(f"no token {token_id} in this tenant's {ctx.env}")
+        raise TokenNotFound(f"no token {token_id} in this tenant's {env}")
     return token
 
 
@@ -408,11 +413,31 @@ async def get_credit_token_detail(session: AsyncSession, ctx: RequestContext) ->
 # --- for other packages (ledger, campaigns, redemptions, purchases) ----------------------------
 
 
-async def get_token(session: AsyncSession, ctx: RequestContext, token_id: uuid.UUID) -> TokenView:
-    """The token as the request's environment sees it, active or not (callers decide whether
-    an inactive token may be used). 404 ``TOKEN_NOT_FOUND`` for a missing token, another
-    tenant's, or one without an address in this environment."""
-    return _view(await _require(session, ctx, token_id), ctx.env)
+async def get_token(
+    session: AsyncSession,
+    ctx: RequestContext,
+    token_id: uuid.UUID,
+    *,
+    env: Environment | None = None,
+) -> TokenView:
+    """The token as the request's environment (or ``env``) sees it, active or not (callers
+    decide whether an inactive token may be used). 404 ``TOKEN_NOT_FOUND`` for a missing token,
+    another tenant's, or one without an address in that environment."""
+    env = env or ctx.env
+    return _view(await _require(session, ctx, token_id, env=env), env)
+
+
+async def token_details(
+    session: AsyncSession,
+    ctx: RequestContext,
+    token_ids: Iterable[uuid.UUID],
+    *,
+    env: Environment,
+) -> dict[uuid.UUID, TokenDetail]:
+    """The tokens among ``token_ids`` available in ``env``, with their items (as the token
+    lists show them to this principal), by id. Missing ones are left out."""
+    tokens = await repository.get_tokens(session, ctx.tenant, env, list(dict.fromkeys(token_ids)))
+    return {d.token.id: d for d in await _details(session, ctx, tokens, env)}
 
 
 async def get_credit_token(session: AsyncSession, ctx: RequestContext) -> TokenView:
@@ -444,10 +469,16 @@ async def get_by_contract_address(
 
 
 async def get_token_metadata(
-    session: AsyncSession, ctx: RequestContext, token_id: uuid.UUID, incremental_id: int
+    session: AsyncSession,
+    ctx: RequestContext,
+    token_id: uuid.UUID,
+    incremental_id: int,
+    *,
+    env: Environment | None = None,
 ) -> TokenMetadataView:
-    """One item of a token by its incremental id (active or not); 404 otherwise."""
-    await _require(session, ctx, token_id)
+    """One item of a token (available in the request's environment, or ``env``) by its
+    incremental id, active or not; 404 otherwise."""
+    await _require(session, ctx, token_id, env=env)
     row = await repository.get_metadata_by_incremental_id(
         session, ctx.tenant, token_id, incremental_id
     )
