@@ -12,6 +12,7 @@ from pers.campaigns.models import (
     TriggerCondition,
     TriggerConditionLink,
 )
+from pers.claims.models import CampaignClaim, ClaimCounter
 from pers.idempotency.models import IdempotencyRecord
 from pers.ledger.models import Balance, NftItem, Posting
 from pers.tenants.models import Tenant
@@ -27,8 +28,10 @@ __all__ = [
     "BusinessEngagement",
     "BusinessType",
     "Campaign",
+    "CampaignClaim",
     "CampaignTokenUnit",
     "CampaignTrigger",
+    "ClaimCounter",
     "EngagedBusiness",
     "IdempotencyRecord",
     "NftItem",

@@ -168,6 +168,33 @@ async def move(
     return tx
 
 
+async def mint_reward(
+    session: AsyncSession,
+    rt: Runtime,
+    ctx: RequestContext,
+    *,
+    token: TokenView,
+    metadata_id: int | None,
+    amount: int,
+    user: UserView,
+    trigger: TriggerProcessType,
+    trigger_process_id: str,
+    engaged_business_id: uuid.UUID | None = None,
+) -> Transaction:
+    """A reward from the tenant's issuer to a user (campaign claims, redemptions): ``amount``
+    base units of the token, or of its item ``metadata_id`` (ERC1155); for an ERC721, a fresh
+    id of that item. Recorded as a MINT whose ``triggerProcessId`` names what rewarded it."""
+    entry_id = uuid7()
+    holding = await mint_holding(session, ctx, token, metadata_id, entry_id)
+    return await move(
+        session, rt, ctx,
+        kind=TransactionType.MINT, trigger=trigger, token=token, holding=holding, amount=amount,
+        sender=issuer_party(rt, ctx), recipient=user_party(user),
+        trigger_process_id=trigger_process_id, engaged_business_id=engaged_business_id,
+        entry_id=entry_id,
+    )  # fmt: skip
+
+
 async def mint_holding(
     session: AsyncSession,
     ctx: RequestContext,

@@ -36,6 +36,17 @@ async def get(
     return result.scalar_one_or_none()
 
 
+async def get_many(
+    session: AsyncSession, tenant_id: uuid.UUID, user_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, User]:
+    if not user_ids:
+        return {}
+    result = await session.execute(
+        select(User).where(User.tenant_id == tenant_id, User.id.in_(user_ids))
+    )
+    return {u.id: u for u in result.scalars()}
+
+
 async def get_by_email(session: AsyncSession, tenant_id: uuid.UUID, email: str) -> User | None:
     result = await session.execute(
         select(User).where(User.tenant_id == tenant_id, func.lower(User.email) == email.lower())

@@ -501,6 +501,14 @@ async def get_user_view(session: AsyncSession, ctx: RequestContext, user_id: uui
     return found
 
 
+async def users_by_ids(
+    session: AsyncSession, ctx: RequestContext, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, User]:
+    """The tenant's users among ``user_ids`` (for other packages that show a user, like claim
+    answers); ids of no user of the tenant are left out."""
+    return await repository.get_many(session, ctx.tenant, list(dict.fromkeys(user_ids)))
+
+
 async def find_view(
     session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID
 ) -> UserView | None:

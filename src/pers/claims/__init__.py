@@ -1,0 +1,1 @@
+"""Campaign claims: who may claim, how often, and what a claim mints."""

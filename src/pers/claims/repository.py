@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from pers.claims.models import CampaignClaim
+from pers.db import driver, insert_row
+from pers.kit.enums import Environment
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one counter row allows; None: no limit."""
+
+    max_total: int | None
+    max_per_day: int | None
+    cooldown_seconds: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CounterState:
+    total: int
+    day: date
+    day_count: int
+    last_claim_at: datetime
+
+
+# Counts the claim if every limit allows it, in one statement on the user's own row. A first
+# claim inserts the row; concurrent first claims wait on the inserted key and take the update
+# path, and ON CONFLICT DO UPDATE locks the row even when its WHERE refuses: the claims of one
+# user queue here, and the checks see every claim committed before them.
+_COUNT = (
+    "INSERT INTO campaign_claim_counters AS c (tenant_id, campaign_id, user_id, business_id,"
+    " total, day, day_count, last_claim_at) VALUES ($1, $2, $3, $4, 1, $5, 1, $6)"
+    " ON CONFLICT (tenant_id, campaign_id, user_id, business_id) DO UPDATE SET"
+    " total = c.total + 1,"
+    " day_count = CASE WHEN c.day = excluded.day THEN c.day_count + 1 ELSE 1 END,"
+    " day = excluded.day, last_claim_at = excluded.last_claim_at"
+    " WHERE ($7::integer IS NULL OR c.total < $7)"
+    " AND ($8::integer IS NULL OR c.day <> excluded.day OR c.day_count < $8)"
+    " AND ($9::integer IS NULL"
+    " OR c.last_claim_at <= excluded.last_claim_at - make_interval(secs => $9))"
+    " RETURNING total"
+)
+_STATE = (
+    "SELECT total, day, day_count, last_claim_at FROM campaign_claim_counters"
+    " WHERE tenant_id = $1 AND campaign_id = $2 AND user_id = $3 AND business_id = $4"
+)
+
+
+async def count_claim(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    campaign_id: uuid.UUID,
+    user_id: uuid.UUID,
+    scope: uuid.UUID,
+    now: datetime,
+    limits: Limits,
+) -> int | None:
+    """The claim's number in this counter (1 for the first), or None when a limit refuses it
+    (nothing counted; the row stays locked until the transaction ends)."""
+    conn = await driver(session)
+    total = await conn.fetchval(
+        _COUNT, tenant_id, campaign_id, user_id, scope, now.astimezone(UTC).date(), now,
+        limits.max_total, limits.max_per_day, limits.cooldown_seconds,
+    )  # fmt: skip
+    return None if total is None else int(total)
+
+
+async def counter_state(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    campaign_id: uuid.UUID,
+    user_id: uuid.UUID,
+    scope: uuid.UUID,
+) -> CounterState | None:
+    conn = await driver(session)
+    row = await conn.fetchrow(_STATE, tenant_id, campaign_id, user_id, scope)
+    return None if row is None else CounterState(*row)
+
+
+async def add(session: AsyncSession, claim: CampaignClaim) -> None:
+    await insert_row(session, claim)
+
+
+async def list_claims(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    environment: Environment,
+    *,
+    user_id: uuid.UUID | None,
+    campaign_id: uuid.UUID | None,
+    limit: int,
+    offset: int,
+) -> Sequence[CampaignClaim]:
+    """Newest first."""
+    stmt = select(CampaignClaim).where(
+        CampaignClaim.tenant_id == tenant_id, CampaignClaim.environment == environment
+    )
+    if user_id is not None:
+        stmt = stmt.where(CampaignClaim.user_id == user_id)
+    if campaign_id is not None:
+        stmt = stmt.where(CampaignClaim.campaign_id == campaign_id)
+    stmt = stmt.order_by(CampaignClaim.created_at.desc(), CampaignClaim.id.desc())
+    result = await session.execute(stmt.limit(limit).offset(offset))
+    return result.scalars().all()
