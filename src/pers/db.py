@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapper
-from sqlalchemy.types import DateTime, TypeDecorator
+from sqlalchemy.types import DateTime
 
 from pers.config import Settings
 
@@ -149,9 +149,9 @@ _INSERTS: dict[tuple[type[Any], frozenset[str]], tuple[str, list[tuple[str, Any]
 
 
 def _bind_value(value: Any, processor: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    return processor(value) if processor is not None and value is not None else value
+    if processor is not None and value is not None:
+        return processor(value)
+    return value.value if isinstance(value, enum.Enum) else value
 
 
 async def insert_row(session: AsyncSession, row: Base) -> None:
@@ -176,12 +176,11 @@ async def insert_row(session: AsyncSession, row: Base) -> None:
         params = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
         # Names come from the mapped table, never from input.
         sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({params})'  # noqa: S608
+        # The dialect's own conversions (enums, JSON, arrays, numerics), as the ORM applies.
         fields = [
             (
                 mapper.get_property_by_column(c).key,
-                c.type.bind_processor(dialect)
-                if isinstance(c.type, TypeDecorator) and dialect is not None
-                else None,
+                None if dialect is None else c.type.dialect_impl(dialect).bind_processor(dialect),
             )
             for c in columns
         ]

@@ -17,7 +17,6 @@ from pers.businesses.http_v1 import BusinessRead, business_read
 from pers.campaigns.http_v1 import CampaignRead, campaign_read
 from pers.claims import service
 from pers.claims.service import ClaimRecord, ClaimRequest
-from pers.kit.amounts import ExactFloat
 from pers.kit.schemas import WireInput, WireModel
 from pers.runtime import Runtime
 from pers.transactions.http_v1 import TransactionRead
@@ -150,13 +149,10 @@ def _request(body: UserClaimBody) -> ClaimRequest:
             "start_date": body.start_date,
             "end_date": body.end_date,
         }
-    multiplier = body.multiplier
-    if isinstance(multiplier, float) and not isinstance(multiplier, ExactFloat):
-        multiplier = Decimal(repr(multiplier))
     return ClaimRequest(
         campaign_id=body.campaign_id,
         conditions_data=body.conditions_data,
-        multiplier=multiplier,
+        multiplier=body.multiplier,
         business_id=body.business_id,
         latitude=body.latitude,
         longitude=body.longitude,

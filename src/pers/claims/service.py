@@ -71,6 +71,7 @@ from pers.claims.errors import (
 )
 from pers.claims.models import CAMPAIGN_SCOPE, CampaignClaim, ClaimedBy
 from pers.claims.repository import Limits
+from pers.kit.amounts import ExactFloat
 from pers.kit.ids import uuid7
 from pers.runtime import Runtime
 from pers.tokens.models import TokenType
@@ -305,6 +306,8 @@ def _number(value: Any) -> Decimal | None:
         return None
     if isinstance(value, int | Decimal):
         return Decimal(value)
+    if isinstance(value, ExactFloat):
+        return Decimal(value.text)
     if isinstance(value, float):
         return Decimal(repr(value)) if math.isfinite(value) else None
     if isinstance(value, str):

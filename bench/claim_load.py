@@ -1,0 +1,355 @@
+"""Claim load: campaign claims over HTTP, against the ledger bench's baseline.
+
+    .venv/bin/python -m bench.claim_load [--duration S] [--users N] [--campaigns N] [--keep]
+
+Same machinery as ``bench.ledger_load`` (embedded PostgreSQL, the real server with its own
+login role, the FastAPI + asyncpg baseline, the raw HTTP client, CPU per process). Set-up over
+HTTP: one tenant, its credit token, ``--users`` guest users (each logged in: the user claims),
+``--emails`` users named by e-mail, and ``--campaigns`` + 2 active campaigns, each with one
+trigger carrying one condition (``store`` EQUALS ``north``) and one token unit (1 credit).
+
+Scenarios, ``--duration`` seconds each at ``--concurrency`` connections:
+
+    a, a'  baseline POST /mint (before and after)
+    f      POST /v1.7/campaign/auth/claim: a random one of the users claims the one campaign
+    g      POST /v1.7/campaign/system/claim: the system claims for a random e-mail
+    h      the same as f, each claim on a random one of ``--campaigns`` campaigns
+
+and prints the issue's targets: f/a and g/a at 0.5 or more, p99 of f under 100 ms, f/h at 0.8 or
+more (the campaign is not a hot row). Figures go to ``bench/results/claim_load-<ts>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import random
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.ledger_load import (
+    ROOT,
+    Conn,
+    CpuMeter,
+    Figures,
+    Send,
+    Server,
+    Tenant,
+    at_least,
+    bounded,
+    client_for,
+    connection_factory,
+    drive,
+    expect_status,
+    loop_factory,
+    new_tenant,
+    pg_version,
+    postmaster_pid,
+    print_figures,
+    row,
+    seed_users,
+    start_servers,
+    verdict,
+    wait_ready,
+)
+
+RESULTS = ROOT / "bench" / "results"
+TARGET_VS_BASELINE = 0.5
+TARGET_P99_MS = 100.0
+TARGET_ONE_VS_SPREAD = 0.8
+CONDITIONS = {"store": "north"}
+
+
+@dataclass
+class Options:
+    duration: float
+    warmup: float
+    concurrency: int
+    users: int
+    emails: int
+    campaigns: int
+    keep: bool
+    client: str
+
+
+async def login(client: httpx.AsyncClient, tenant: Tenant, n: int) -> dict[str, str]:
+    tokens = expect_status(
+        await client.post(
+            "/v1.7/auth/token",
+            json={"rawLoginData": {"claimer": n}},
+            headers={"x-project-key": tenant.testnet_key},
+        ),
+        200,
+        "guest login",
+    )
+    return {"Authorization": f"Bearer {tokens['accessToken']}", "x-project-key": tenant.testnet_key}
+
+
+async def new_campaign(
+    client: httpx.AsyncClient, tenant: Tenant, name: str, trigger_type: str
+) -> str:
+    admin = tenant.admin
+    base = "/v1.7/campaign/admin"
+    campaign = expect_status(
+        await client.post(base, json={"name": name}, headers=admin), 201, "campaign"
+    )
+    cid = campaign["id"]
+    expect_status(
+        await client.post(
+            f"{base}/{cid}/token-units",
+            json={"tokenId": tenant.credit["id"], "amount": 1},
+            headers=admin,
+        ),
+        201,
+        "token unit",
+    )
+    trigger = expect_status(
+        await client.post(
+            f"{base}/trigger", json={"name": name, "triggerType": trigger_type}, headers=admin
+        ),
+        201,
+        "trigger",
+    )
+    ((key, value),) = CONDITIONS.items()
+    condition = expect_status(
+        await client.post(
+            f"{base}/trigger-condition",
+            json={"conditionType": "EQUALS", "key": key, "value": value},
+            headers=admin,
+        ),
+        201,
+        "condition",
+    )
+    expect_status(
+        await client.put(
+            f"{base}/trigger/{trigger['id']}/condition/{condition['id']}", headers=admin
+        ),
+        200,
+        "attach condition",
+    )
+    expect_status(
+        await client.put(f"{base}/{cid}/trigger/{trigger['id']}", headers=admin), 200, "trigger"
+    )
+    expect_status(await client.put(f"{base}/{cid}/activate", headers=admin), 200, "activate")
+    return str(cid)
+
+
+async def system_key(client: httpx.AsyncClient, tenant: Tenant) -> dict[str, str]:
+    key = expect_status(
+        await client.post(
+            "/v1.7/tenant/admin/api-key", json={"keyName": "bench"}, headers=tenant.admin
+        ),
+        201,
+        "system key",
+    )
+    return {"x-api-key": key["apiPrivateKey"], "x-project-key": tenant.testnet_key}
+
+
+async def scenarios(opts: Options, pers: Server, baseline: Server, work: Path) -> dict[str, Any]:
+    meter_pers = CpuMeter(pers.pid, postmaster_pid(work))
+    meter_base = CpuMeter(baseline.pid, postmaster_pid(work))
+    load = {"duration": opts.duration, "warmup": opts.warmup, "concurrency": opts.concurrency}
+    figures: dict[str, Figures] = {}
+    results: dict[str, Any] = {"scenarios": figures}
+    pool = [f"user-{i}" for i in range(10_000)]
+
+    async def base_mint(conn: Conn, rng: random.Random) -> Any:
+        return await conn.post("/mint", json={"user": rng.choice(pool), "amount": 100})
+
+    async def baseline_run(key: str, label: str) -> None:
+        print(f"{label} ...", flush=True)
+        figures[key] = await drive(
+            label, connection_factory(opts.client, baseline.base_url), base_mint,
+            expect=201, meter=meter_base, **load,
+        )  # fmt: skip
+        print_figures(figures[key])
+
+    await baseline_run("a_baseline", "a. baseline POST /mint")
+    async with client_for(pers.base_url, opts.concurrency) as client:
+        t0 = time.perf_counter()
+        print(
+            f"setup: {opts.users:,} logged-in users, {opts.emails:,} users by e-mail, "
+            f"{opts.campaigns + 2} campaigns ...",
+            flush=True,
+        )
+        tenant = await new_tenant(client, "Bench claims", guests=True)
+        users = await bounded(list(range(opts.users)), lambda n: login(client, tenant, n))
+        await seed_users(client, tenant, "claimer", opts.emails)
+        one = await new_campaign(client, tenant, "One", "CLAIM_BY_USER")
+        by_system = await new_campaign(client, tenant, "System", "CLAIM_BY_SYSTEM")
+        spread = await bounded(
+            list(range(opts.campaigns)),
+            lambda i: new_campaign(client, tenant, f"Spread {i}", "CLAIM_BY_USER"),
+        )
+        system = await system_key(client, tenant)
+        results["setup_s"] = round(time.perf_counter() - t0, 1)
+        print(f"setup done in {results['setup_s']} s", flush=True)
+
+        async def user_claim(conn: Conn, rng: random.Random) -> Any:
+            return await conn.post(
+                "/v1.7/campaign/auth/claim",
+                json={"campaignId": one, "conditionsData": CONDITIONS},
+                headers=rng.choice(users),
+            )
+
+        async def system_claim(conn: Conn, rng: random.Random) -> Any:
+            return await conn.post(
+                "/v1.7/campaign/system/claim",
+                json={
+                    "campaignId": by_system,
+                    "conditionsData": CONDITIONS,
+                    "userIdentifier": "email",
+                    "email": rng.choice(tenant.emails),
+                },
+                headers=system,
+            )
+
+        async def spread_claim(conn: Conn, rng: random.Random) -> Any:
+            return await conn.post(
+                "/v1.7/campaign/auth/claim",
+                json={"campaignId": rng.choice(spread), "conditionsData": CONDITIONS},
+                headers=rng.choice(users),
+            )
+
+        plan: list[tuple[str, str, Send]] = [
+            ("f_user_claims_one", f"f. user claims, 1 campaign, {opts.users:,} users", user_claim),
+            ("g_system_claims", f"g. system claims by e-mail, {opts.emails:,} users", system_claim),
+            ("h_user_claims_spread", f"h. user claims, {opts.campaigns} campaigns", spread_claim),
+        ]
+        for key, label, send in plan:
+            print(f"{label} ...", flush=True)
+            figures[key] = await drive(
+                label, connection_factory(opts.client, pers.base_url), send,
+                expect=201, meter=meter_pers, **load,
+            )  # fmt: skip
+            print_figures(figures[key])
+    await baseline_run("a2_baseline_again", "a'. baseline POST /mint (again)")
+    return results
+
+
+def summarize(results: dict[str, Any]) -> list[dict[str, Any]]:
+    figures: dict[str, Figures] = results["scenarios"]
+    base = (figures["a_baseline"].rps + figures["a2_baseline_again"].rps) / 2
+
+    def ratio(a: float, b: float) -> float | None:
+        return round(a / b, 3) if b > 0 else None
+
+    f, g, h = (
+        figures["f_user_claims_one"],
+        figures["g_system_claims"],
+        figures["h_user_claims_spread"],
+    )
+    campaigns = results["options"]["campaigns"]
+    return [
+        at_least("f/a user claims vs baseline", ratio(f.rps, base), TARGET_VS_BASELINE),
+        at_least("g/a system claims vs baseline", ratio(g.rps, base), TARGET_VS_BASELINE),
+        row(
+            "f p99 ms (32 clients)",
+            f.p99_ms,
+            f"< {TARGET_P99_MS:.0f}",
+            verdict(f.p99_ms, TARGET_P99_MS, at_most=True),
+        ),
+        row(
+            "g p99 ms",
+            g.p99_ms,
+            f"< {TARGET_P99_MS:.0f}",
+            verdict(g.p99_ms, TARGET_P99_MS, at_most=True),
+        ),
+        at_least(
+            f"f/h one campaign vs {campaigns} campaigns", ratio(f.rps, h.rps), TARGET_ONE_VS_SPREAD
+        ),
+    ]
+
+
+def print_report(results: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    print()
+    print("=" * 100)
+    print(results["machine_note"])
+    print("-" * 100)
+    print(f"{'scenario':<52} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}  cpu ms/req")
+    for f in results["scenarios"].values():
+        cpu = "/".join(f"{f.cpu_ms_per_request[k]:.2f}" for k in ("server", "postgres", "client"))
+        print(f"{f.name:<52} {f.rps:>9.1f} {f.p50_ms:>8.2f} {f.p99_ms:>8.2f} {f.errors:>7}  {cpu}")
+        for error in f.first_errors:
+            print(f"    error: {error}")
+    print("-" * 100)
+    print(f"{'figure':<52} {'value':>9} {'target':>10}  verdict")
+    for r in rows:
+        value = "-" if r["value"] is None else r["value"]
+        print(f"{r['figure']:<52} {value!s:>9} {r['target']:>10}  {r['verdict']}")
+    print("=" * 100)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds per scenario")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before each")
+    parser.add_argument("--concurrency", type=int, default=32, help="client connections")
+    parser.add_argument("--users", type=int, default=10_000, help="logged-in users (f, h)")
+    parser.add_argument("--emails", type=int, default=2_000, help="users named by e-mail (g)")
+    parser.add_argument("--campaigns", type=int, default=50, help="campaigns of scenario h")
+    parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
+    parser.add_argument("--keep", action="store_true", help="keep .pers-bench/<timestamp>/")
+    args = parser.parse_args(argv)
+    opts = Options(
+        duration=args.duration, warmup=args.warmup, concurrency=args.concurrency,
+        users=args.users, emails=args.emails, campaigns=args.campaigns, keep=args.keep,
+        client=args.client,
+    )  # fmt: skip
+    sys.path.insert(0, str(ROOT / "src"))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    work = ROOT / ".pers-bench" / f"claims-{stamp}"
+    work.mkdir(parents=True)
+    note = (
+        f"machine: {os.cpu_count()} cores shared by the server (one uvicorn worker), the "
+        f"baseline, PostgreSQL and this client; Python {platform.python_version()}; "
+        f"{opts.concurrency} connections, {opts.duration:.0f} s per scenario"
+    )
+    print(note, flush=True)
+    started: list[Server] = []
+    try:
+        pers, baseline, owner = start_servers(work, started)
+        wait_ready(pers, "/v1.7/")
+        wait_ready(baseline, "/docs")
+        with asyncio.Runner(loop_factory=loop_factory()) as runner:
+            results = runner.run(scenarios(opts, pers, baseline, work))
+        results["options"] = asdict(opts)
+        results["machine_note"] = note
+        results["postgres"] = asyncio.run(pg_version(owner))
+        rows = summarize(results)
+        print_report(results, rows)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        out = RESULTS / f"claim_load-{stamp}.json"
+        payload = {
+            **{k: v for k, v in results.items() if k != "scenarios"},
+            "scenarios": {k: asdict(v) for k, v in results["scenarios"].items()},
+            "summary": rows,
+        }
+        out.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+        print(f"results: {out.relative_to(ROOT)}")
+        return 0
+    finally:
+        for server in started:
+            server.stop()
+        from pers.embedded import stop_embedded
+
+        with contextlib.suppress(Exception):
+            stop_embedded(work)
+        if opts.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
