@@ -1,4 +1,4 @@
-"""The Campaign operations of seed 001 (claims aside), as the OpenAPI document declares them."""
+"""The Campaign operations of seed 001, claims included, as the OpenAPI document declares them."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import httpx
 
 V1 = "/v1.7/campaign"
 ADMIN_ONLY = [{"bearerAuth": []}]
+KEY_HOLDER = [{"apiKey": [], "projectKey": []}]
+USER_ONLY = [{"bearerAuth": [], "projectKey": []}]
 SEED_OPERATIONS = {
     ("GET", V1): None,
     ("GET", f"{V1}/admin"): ADMIN_ONLY,
@@ -29,6 +31,15 @@ SEED_OPERATIONS = {
     ("PUT", f"{V1}/admin/trigger/{{triggerId}}/condition/{{conditionId}}"): ADMIN_ONLY,
     ("POST", f"{V1}/admin/trigger-condition"): ADMIN_ONLY,
     ("PUT", f"{V1}/admin/trigger-condition/{{id}}"): ADMIN_ONLY,
+    # claims and their history
+    ("POST", f"{V1}/system/claim"): KEY_HOLDER,
+    ("POST", f"{V1}/business/claim"): KEY_HOLDER,
+    ("POST", f"{V1}/auth/claim"): USER_ONLY,
+    ("GET", f"{V1}/auth/claim"): USER_ONLY,
+    ("GET", f"{V1}/auth/{{campaignId}}/claim"): USER_ONLY,
+    ("GET", f"{V1}/admin/claim"): ADMIN_ONLY,
+    ("GET", f"{V1}/admin/{{campaignId}}/claim"): ADMIN_ONLY,
+    ("GET", f"{V1}/admin/claim/user/{{userId}}"): ADMIN_ONLY,
 }
 
 
