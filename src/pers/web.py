@@ -172,8 +172,11 @@ def _problem(description: str) -> dict[str, Any]:
 async def _parse_json_exactly(request: Request) -> None:
     """Parse a JSON body once, with numbers kept exact (see pers.kit.amounts.ExactFloat);
     FastAPI then reads this parse. A malformed body is left for FastAPI to report."""
-    if "json" not in request.headers.get("content-type", "json"):
+    headers = request.headers
+    if "json" not in headers.get("content-type", "json"):
         return
+    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+        return  # no body (most GETs): nothing to read
     body = await request.body()
     if not body:
         return
