@@ -22,13 +22,10 @@ more (the campaign is not a hot row). Figures go to ``bench/results/claim_load-<
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import json
+import functools
 import os
 import platform
 import random
-import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -51,16 +48,13 @@ from bench.ledger_load import (
     connection_factory,
     drive,
     expect_status,
-    loop_factory,
     new_tenant,
-    pg_version,
     postmaster_pid,
     print_figures,
     row,
+    run_bench,
     seed_users,
-    start_servers,
     verdict,
-    wait_ready,
 )
 
 RESULTS = ROOT / "bench" / "results"
@@ -299,56 +293,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--emails", type=int, default=2_000, help="users named by e-mail (g)")
     parser.add_argument("--campaigns", type=int, default=50, help="campaigns of scenario h")
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
-    parser.add_argument("--keep", action="store_true", help="keep .pers-bench/<timestamp>/")
+    parser.add_argument("--keep", action="store_true", help="keep .pers-bench/<name>-<timestamp>/")
     args = parser.parse_args(argv)
     opts = Options(
         duration=args.duration, warmup=args.warmup, concurrency=args.concurrency,
         users=args.users, emails=args.emails, campaigns=args.campaigns, keep=args.keep,
         client=args.client,
     )  # fmt: skip
-    sys.path.insert(0, str(ROOT / "src"))
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    work = ROOT / ".pers-bench" / f"claims-{stamp}"
-    work.mkdir(parents=True)
     note = (
         f"machine: {os.cpu_count()} cores shared by the server (one uvicorn worker), the "
         f"baseline, PostgreSQL and this client; Python {platform.python_version()}; "
         f"{opts.concurrency} connections, {opts.duration:.0f} s per scenario"
     )
-    print(note, flush=True)
-    started: list[Server] = []
-    try:
-        pers, baseline, owner = start_servers(work, started)
-        wait_ready(pers, "/v1.7/")
-        wait_ready(baseline, "/docs")
-        with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            results = runner.run(scenarios(opts, pers, baseline, work))
-        results["options"] = asdict(opts)
-        results["machine_note"] = note
-        results["postgres"] = asyncio.run(pg_version(owner))
-        rows = summarize(results)
-        print_report(results, rows)
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        out = RESULTS / f"claim_load-{stamp}.json"
-        payload = {
-            **{k: v for k, v in results.items() if k != "scenarios"},
-            "scenarios": {k: asdict(v) for k, v in results["scenarios"].items()},
-            "summary": rows,
-        }
-        out.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-        print(f"results: {out.relative_to(ROOT)}")
-        return 0
-    finally:
-        for server in started:
-            server.stop()
-        from pers.embedded import stop_embedded
-
-        with contextlib.suppress(Exception):
-            stop_embedded(work)
-        if opts.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+    return run_bench(
+        "claim_load", note, functools.partial(scenarios, opts), summarize, print_report,
+        options=asdict(opts), keep=opts.keep,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.ledger_load [--duration S] [--concurrency N] [--skip-url] [--keep]
 
-One run starts an embedded PostgreSQL in ``.pers-bench/<timestamp>/``, the real server
+One run starts an embedded PostgreSQL in ``.pers-bench/<name>-<timestamp>/``, the real server
 (``python -m pers.cli api``, one uvicorn worker, its own login role ``pers_app``) and the
 baseline (``bench/baseline_app.py``: FastAPI + asyncpg, one INSERT and one balance upsert per
 request), each in its own database on that one PostgreSQL. It sets up tenants, credit tokens,
@@ -993,7 +993,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="load client: raw asyncio HTTP/1.1 (cheap) or httpx")  # fmt: skip
     parser.add_argument("--no-breakdown", action="store_true",
                         help="skip the x* scenarios (framework floor, auth alone)")  # fmt: skip
-    parser.add_argument("--keep", action="store_true", help="keep .pers-bench/<timestamp>/")
+    parser.add_argument("--keep", action="store_true", help="keep .pers-bench/<name>-<timestamp>/")
     parser.add_argument("--users", type=int, default=2000, help="users minted to (b and c)")
     parser.add_argument("--tenants", type=int, default=100, help="tenants of scenario c")
     parser.add_argument("--guests", type=int, default=1000, help="paying users (d)")
@@ -1010,15 +1010,38 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= opts.concurrency <= 256 or not 0 < opts.duration <= 300:
         parser.error("keep --concurrency within 1..256 and --duration within (0, 300]")
 
-    sys.path.insert(0, str(ROOT / "src"))
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    work = ROOT / ".pers-bench" / stamp
-    work.mkdir(parents=True)
     cores = os.cpu_count()
     note = (
         f"machine: {cores} cores shared by the server (one uvicorn worker), the baseline server, "
         f"PostgreSQL (same machine) and this load client; Python {platform.python_version()}"
     )
+    return run_bench(
+        "ledger_load", note, functools.partial(scenarios, opts), summarize, print_report,
+        options=asdict(opts), keep=opts.keep, extra={"cpu_count": cores},
+    )  # fmt: skip
+
+
+Scenarios = Callable[[Server, Server, Path], Awaitable[dict[str, Any]]]
+
+
+def run_bench(
+    name: str,
+    note: str,
+    run_scenarios: Scenarios,
+    summarize_results: Callable[[dict[str, Any]], list[dict[str, Any]]],
+    report: Callable[[dict[str, Any], list[dict[str, Any]]], None],
+    *,
+    options: dict[str, Any],
+    keep: bool,
+    extra: dict[str, Any] | None = None,
+) -> int:
+    """Start PostgreSQL, the server and the baseline in a fresh ``.pers-bench/<name>-<timestamp>/``,
+    run the scenarios, print the report and write ``bench/results/<name>-<timestamp>.json``;
+    stop everything and remove the directory (unless ``keep``) whatever happens."""
+    sys.path.insert(0, str(ROOT / "src"))
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    work = ROOT / ".pers-bench" / f"{name}-{stamp}"
+    work.mkdir(parents=True)
     print(note, flush=True)
     started: list[Server] = []
     try:
@@ -1028,19 +1051,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pers on {pers.base_url} (pid {pers.pid}), baseline on {baseline.base_url} "
               f"(pid {baseline.pid}), data in {work}", flush=True)  # fmt: skip
         with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            results = runner.run(scenarios(opts, pers, baseline, work))
-        results["options"] = asdict(opts)
+            results = runner.run(run_scenarios(pers, baseline, work))
+        results["options"] = options
         results["machine_note"] = note
-        results["cpu_count"] = cores
         results["postgres"] = asyncio.run(pg_version(owner))
         results["timestamp"] = stamp
-        rows = summarize(results)
-        print_report(results, rows)
+        results.update(extra or {})
+        rows = summarize_results(results)
+        report(results, rows)
         for server in (pers, baseline):
             if server.proc.poll() is not None:
                 print(f"warning: {server.name} exited early:\n{server.tail()}")
         RESULTS.mkdir(parents=True, exist_ok=True)
-        out = RESULTS / f"ledger_load-{stamp}.json"
+        out = RESULTS / f"{name}-{stamp}.json"
         payload = {
             **{k: v for k, v in results.items() if k != "scenarios"},
             "scenarios": {k: asdict(v) for k, v in results["scenarios"].items()},
@@ -1056,7 +1079,7 @@ def main(argv: list[str] | None = None) -> int:
 
         with contextlib.suppress(Exception):
             stop_embedded(work)
-        if opts.keep:
+        if keep:
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
