@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,8 +39,14 @@ async def add(session: AsyncSession, row: object) -> None:
         raise UniqueTaken() from exc
 
 
-async def flush(session: AsyncSession) -> None:
+async def flush(session: AsyncSession, row: object | None = None) -> None:
+    """Flush; then reload what the flush expired of ``row`` (``updated_at`` set by the database
+    when the value set equals the stored one), so answers never load lazily."""
     await session.flush()
+    if row is not None:
+        expired = inspect(row).expired_attributes
+        if expired:
+            await session.refresh(row, list(expired))
 
 
 # --- types ------------------------------------------------------------------------------------

@@ -254,7 +254,7 @@ async def _touched(
     session: AsyncSession, ctx: RequestContext, redemption: Redemption
 ) -> RedemptionDetail:
     redemption.updated_at = ctx.now
-    await repository.flush(session)
+    await repository.flush(session, redemption)
     return await _detail(session, ctx, redemption)
 
 
@@ -395,6 +395,8 @@ async def create_redemption(
     values = await _check_fields(
         session, ctx, {k: v for k, v in fields.items() if k in REDEMPTION_FIELDS}, ctx.env
     )
+    total = values.get("max_total_supply")
+    spread = None if total is None else _spread(total)
     redemption = Redemption(
         tenant_id=ctx.tenant,
         id=uuid7(),
@@ -408,7 +410,7 @@ async def create_redemption(
         min_user_status_type_id=values.get("min_user_status_type_id"),
         max_total_supply=values.get("max_total_supply"),
         max_per_user=values.get("max_per_user"),
-        supply_shards=0,
+        supply_shards=0 if spread is None else len(spread),
         order=values.get("order", 0),
         country_code_restrictions=values.get("country_code_restrictions", []),
         tags=values.get("tags", []),
@@ -417,8 +419,9 @@ async def create_redemption(
         updated_at=ctx.now,
     )
     await repository.add(session, redemption)
-    await _set_supply(session, ctx, redemption, redemption.max_total_supply)
-    return await _touched(session, ctx, redemption)
+    if spread is not None:
+        await repository.set_shards(session, ctx.tenant, redemption.id, spread)
+    return await _detail(session, ctx, redemption)
 
 
 async def update_redemption(
