@@ -178,13 +178,17 @@ _ADD_SHARDS = (
     " SELECT $1, $2, s, r FROM unnest($3::integer[], $4::integer[]) AS t(s, r)"
 )
 # First pass: a shard with stock that no other redeem holds, nearest to ``start``; never waits.
+# The shard is chosen by an uncorrelated scalar subquery, which PostgreSQL runs once (an
+# InitPlan). Joined instead (UPDATE ... FROM (SELECT ... LIMIT 1 FOR UPDATE SKIP LOCKED)), the
+# subquery may be rescanned once per candidate row, skip the shard this statement just updated
+# and take a second unit from another shard.
 _TAKE_FREE = (
-    "UPDATE redemption_supply_shards AS s SET remaining = s.remaining - 1"
-    " FROM (SELECT shard FROM redemption_supply_shards"
+    "UPDATE redemption_supply_shards SET remaining = remaining - 1"
+    " WHERE tenant_id = $1 AND redemption_id = $2 AND shard = ("
+    "  SELECT shard FROM redemption_supply_shards"
     "  WHERE tenant_id = $1 AND redemption_id = $2 AND remaining >= 1"
-    "  ORDER BY (shard + $4 - $3) % $4 LIMIT 1 FOR UPDATE SKIP LOCKED) AS f"
-    " WHERE s.tenant_id = $1 AND s.redemption_id = $2 AND s.shard = f.shard"
-    " RETURNING s.shard"
+    "  ORDER BY (shard + $4 - $3) % $4 LIMIT 1 FOR UPDATE SKIP LOCKED)"
+    " RETURNING shard"
 )
 # Second pass, shard by shard: waits for a redeem holding the shard to commit or roll back,
 # then re-reads it, so a refusal means every shard was seen empty after every earlier redeem.
