@@ -24,6 +24,7 @@ async def test_redeem_spends_credits_and_mints_each_token_unit(shop: Shop) -> No
     redeemed = ok(await shop.redeem(alice, redemption["id"]), 201)
 
     assert set(redeemed) == REDEEM_FIELDS | {"transactions"}
+    assert redeemed["redemption"] is None
     assert redeemed["userId"] == alice.id
     assert redeemed["redemptionId"] == redemption["id"]
     assert redeemed["creditTokenAmount"] == 12.5

@@ -327,8 +327,10 @@ def redeem_read(record: RedeemRecord) -> RedeemRead:
 
 
 def redeemed_read(record: RedeemRecord) -> RedeemedRead:
+    # The redeem answer leaves the redemption out (the caller just named it): rendering it,
+    # with its tokens' ABIs, costs more than the redeem itself.
     return RedeemedRead(
-        **dict(redeem_read(record)),
+        **dict(redeem_read(RedeemRecord(record.redeem, None))),
         transactions=[transaction_read(t) for t in record.transactions],
     )
 
