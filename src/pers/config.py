@@ -75,6 +75,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest file (decoded bytes) a mint from URL downloads.",
     )
+    country_header: str | None = Field(
+        default=None,
+        description="Request header in which the operator's edge (CDN, gateway) sends the "
+        "caller's ISO 3166-1 alpha-2 country (e.g. CF-IPCountry). Trusted by redemption country "
+        "restrictions; unset, they use the user's customData.countryCode.",
+    )
     mint_url_max_rows: int = Field(
         default=100_000, ge=1, description="Most rows one mint from URL processes."
     )

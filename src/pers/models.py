@@ -15,6 +15,14 @@ from pers.campaigns.models import (
 from pers.claims.models import CampaignClaim, ClaimCounter
 from pers.idempotency.models import IdempotencyRecord
 from pers.ledger.models import Balance, NftItem, Posting
+from pers.redemptions.models import (
+    Redemption,
+    RedemptionRedeem,
+    RedemptionSupplyShard,
+    RedemptionTokenUnit,
+    RedemptionType,
+    RedemptionUserCounter,
+)
 from pers.tenants.models import Tenant
 from pers.tokens.models import Token, TokenMetadata, TokenTypeDefinition
 from pers.transactions.models import Transaction
@@ -36,6 +44,12 @@ __all__ = [
     "IdempotencyRecord",
     "NftItem",
     "Posting",
+    "Redemption",
+    "RedemptionRedeem",
+    "RedemptionSupplyShard",
+    "RedemptionTokenUnit",
+    "RedemptionType",
+    "RedemptionUserCounter",
     "RefreshToken",
     "Tenant",
     "Token",

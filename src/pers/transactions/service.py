@@ -195,6 +195,29 @@ async def mint_reward(
     )  # fmt: skip
 
 
+async def spend_credits(
+    session: AsyncSession,
+    rt: Runtime,
+    ctx: RequestContext,
+    *,
+    token: TokenView,
+    amount: int,
+    user: UserView,
+    trigger: TriggerProcessType,
+    trigger_process_id: str,
+) -> Transaction:
+    """A user pays ``amount`` base units of the credit token back to the tenant's issuer (a
+    redemption's price): a BURN whose ``triggerProcessId`` names what was bought. The ledger
+    refuses an overdraft (422 ``INSUFFICIENT_BALANCE``) before writing anything."""
+    return await move(
+        session, rt, ctx,
+        kind=TransactionType.BURN, trigger=trigger, token=_usable(token, None),
+        holding=Holding(token.id, 0, unique=False), amount=amount,
+        sender=user_party(user), recipient=issuer_party(rt, ctx),
+        trigger_process_id=trigger_process_id,
+    )  # fmt: skip
+
+
 async def mint_holding(
     session: AsyncSession,
     ctx: RequestContext,

@@ -733,3 +733,24 @@ async def status_of(
     for line in await balances_service.token_balances(session, ctx, user.account_address):
         held[line.contract_address] = held.get(line.contract_address, Decimal(0)) + line.balance
     return current_status(await repository.list_status_types(session, ctx.tenant), held)
+
+
+async def get_status_type(
+    session: AsyncSession, ctx: RequestContext, status_type_id: int
+) -> UserStatusType:
+    """One of the tenant's status types (for redemptions' ``minUserStatusTypeId``); 404."""
+    status = await repository.get_status_type(session, ctx.tenant, status_type_id)
+    if status is None:
+        raise UserStatusTypeNotFound(f"no user status type with id {status_type_id}")
+    return status
+
+
+async def status_types_by_ids(
+    session: AsyncSession, ctx: RequestContext, status_type_ids: Iterable[int]
+) -> dict[int, UserStatusType]:
+    """The tenant's status types among ``status_type_ids``, by id."""
+    wanted = set(status_type_ids)
+    if not wanted:
+        return {}
+    rows = await repository.list_status_types(session, ctx.tenant)
+    return {s.id: s for s in rows if s.id in wanted}

@@ -1,0 +1,1 @@
+"""Redemptions: exchanging credits for rewards (seed 001 Redemption module)."""
