@@ -22,14 +22,11 @@ information. Figures go to ``bench/results/redeem_load-<ts>.json``.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import json
+import functools
 import os
 import platform
 import random
 import secrets
-import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -52,16 +49,13 @@ from bench.ledger_load import (
     connection_factory,
     drive,
     expect_status,
-    loop_factory,
     new_guest,
     new_tenant,
-    pg_version,
     postmaster_pid,
     print_figures,
     row,
-    start_servers,
+    run_bench,
     verdict,
-    wait_ready,
 )
 
 RESULTS = ROOT / "bench" / "results"
@@ -239,55 +233,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=32, help="client connections")
     parser.add_argument("--users", type=int, default=5_000, help="funded logged-in users")
     parser.add_argument("--client", choices=["raw", "httpx"], default="raw")
-    parser.add_argument("--keep", action="store_true", help="keep .pers-bench/<timestamp>/")
+    parser.add_argument("--keep", action="store_true", help="keep .pers-bench/<name>-<timestamp>/")
     args = parser.parse_args(argv)
     opts = Options(
         duration=args.duration, warmup=args.warmup, concurrency=args.concurrency,
         users=args.users, keep=args.keep, client=args.client,
     )  # fmt: skip
-    sys.path.insert(0, str(ROOT / "src"))
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    work = ROOT / ".pers-bench" / f"redeems-{stamp}"
-    work.mkdir(parents=True)
     note = (
         f"machine: {os.cpu_count()} cores shared by the server (one uvicorn worker), the "
         f"baseline, PostgreSQL and this client; Python {platform.python_version()}; "
         f"{opts.concurrency} connections, {opts.duration:.0f} s per scenario"
     )
-    print(note, flush=True)
-    started: list[Server] = []
-    try:
-        pers, baseline, owner = start_servers(work, started)
-        wait_ready(pers, "/v1.7/")
-        wait_ready(baseline, "/docs")
-        with asyncio.Runner(loop_factory=loop_factory()) as runner:
-            results = runner.run(scenarios(opts, pers, baseline, work))
-        results["options"] = asdict(opts)
-        results["machine_note"] = note
-        results["postgres"] = asyncio.run(pg_version(owner))
-        rows = summarize(results)
-        print_report(results, rows)
-        RESULTS.mkdir(parents=True, exist_ok=True)
-        out = RESULTS / f"redeem_load-{stamp}.json"
-        payload = {
-            **{k: v for k, v in results.items() if k != "scenarios"},
-            "scenarios": {k: asdict(v) for k, v in results["scenarios"].items()},
-            "summary": rows,
-        }
-        out.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-        print(f"results: {out.relative_to(ROOT)}")
-        return 0
-    finally:
-        for server in started:
-            server.stop()
-        from pers.embedded import stop_embedded
-
-        with contextlib.suppress(Exception):
-            stop_embedded(work)
-        if opts.keep:
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+    return run_bench(
+        "redeem_load", note, functools.partial(scenarios, opts), summarize, print_report,
+        options=asdict(opts), keep=opts.keep,
+    )  # fmt: skip
 
 
 if __name__ == "__main__":
