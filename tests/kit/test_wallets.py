@@ -2,7 +2,7 @@ import uuid
 
 from eth_keys import keys
 
-from pers.wallets.derivation import OwnerType, WalletDeriver
+from pers.wallets.derivation import OwnerType, WalletDeriver, _address
 
 
 def test_addresses_are_deterministic_and_distinct_per_owner_and_tenant() -> None:
@@ -33,3 +33,15 @@ def test_addresses_match_eth_keys_for_many_keys() -> None:
         assert deriver.address(tenant, OwnerType.USER, owner) == (
             key.public_key.to_checksum_address()
         )
+
+
+def test_a_tenant_address_is_remembered_and_equal_to_its_derivation() -> None:
+    deriver = WalletDeriver(b"\x07" * 32)
+    tenant = uuid.uuid4()
+    first = deriver.address(tenant, OwnerType.TENANT, tenant)
+    assert deriver.address(tenant, OwnerType.TENANT, tenant) == first
+    fresh = WalletDeriver(b"\x07" * 32)
+    assert fresh.address(tenant, OwnerType.TENANT, tenant) == first
+    assert _address(fresh.private_key(tenant, OwnerType.TENANT, tenant)) == first
+    other = uuid.uuid4()
+    assert deriver.address(tenant, OwnerType.USER, other) != first

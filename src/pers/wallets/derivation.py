@@ -28,6 +28,8 @@ class OwnerType(StrEnum):
 class WalletDeriver:
     def __init__(self, master_secret: bytes) -> None:
         self._master = master_secret
+        # Tenant (issuer) addresses, asked for by every mint and burn: one per tenant.
+        self._tenants: dict[uuid.UUID, str] = {}
 
     def private_key(self, tenant_id: uuid.UUID, owner: OwnerType, owner_id: uuid.UUID) -> bytes:
         seed = derive_key(self._master, f"pers/wallet/v1/{tenant_id}/{owner.value}/{owner_id}")
@@ -35,6 +37,13 @@ class WalletDeriver:
         return scalar.to_bytes(32, "big")
 
     def address(self, tenant_id: uuid.UUID, owner: OwnerType, owner_id: uuid.UUID) -> str:
+        if owner is OwnerType.TENANT and owner_id == tenant_id:
+            known = self._tenants.get(tenant_id)
+            if known is None:
+                known = self._tenants[tenant_id] = _address(
+                    self.private_key(tenant_id, owner, owner_id)
+                )
+            return known
         return _address(self.private_key(tenant_id, owner, owner_id))
 
 
