@@ -40,6 +40,7 @@ SEED_OPERATIONS = {
     ("GET", f"{V1}/admin/claim"): ADMIN_ONLY,
     ("GET", f"{V1}/admin/{{campaignId}}/claim"): ADMIN_ONLY,
     ("GET", f"{V1}/admin/claim/user/{{userId}}"): ADMIN_ONLY,
+    ("GET", f"{V1}/admin/claim/business/{{businessId}}"): ADMIN_ONLY,
 }
 
 

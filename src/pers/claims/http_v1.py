@@ -9,14 +9,26 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from pydantic import AwareDatetime, Field, JsonValue, field_validator
+from pydantic import (
+    AwareDatetime,
+    Field,
+    JsonValue,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.auth.context import PrincipalKind, RequestContext
 from pers.businesses.http_v1 import BusinessRead, business_read
-from pers.campaigns.http_v1 import CampaignRead, campaign_read
+from pers.campaigns.http_v1 import (
+    MAX_MULTIPLIER,
+    MULTIPLIER_DECIMALS,
+    CampaignRead,
+    campaign_read,
+)
 from pers.claims import service
 from pers.claims.service import ClaimRecord, ClaimRequest
+from pers.kit.amounts import WireDecimal
 from pers.kit.schemas import WireInput, WireModel
 from pers.runtime import Runtime
 from pers.transactions.http_v1 import TransactionRead
@@ -45,9 +57,10 @@ class UserClaimBody(WireInput):
     conditions_data: dict[str, JsonValue] | None = Field(
         default=None, description="The campaign condition data"
     )
-    multiplier: Decimal | None = Field(
+    multiplier: WireDecimal | None = Field(
         default=None,
         gt=0,
+        le=MAX_MULTIPLIER,
         description="The campaign multiplier that will be applied to the reward. Default is 1.0",
     )
     business_id: uuid.UUID | None = Field(default=None, description="Business identifier")
@@ -56,12 +69,26 @@ class UserClaimBody(WireInput):
         default=None, ge=-180, le=180, description="geolocation longitude"
     )
 
-    @field_validator("conditions_data")
+    @field_validator("multiplier")
     @classmethod
-    def _bounded(cls, value: dict[str, JsonValue] | None) -> dict[str, JsonValue] | None:
-        if value is not None and len(value) > MAX_CONDITIONS_DATA_KEYS:
-            raise ValueError(f"at most {MAX_CONDITIONS_DATA_KEYS} keys")
+    def _multiplier_scale(cls, value: Decimal | None) -> Decimal | None:
+        # Bounded as a trigger's maxMultiplier, so amount x multiplier is computed exactly.
+        exponent = None if value is None else value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -MULTIPLIER_DECIMALS:
+            raise ValueError(f"at most {MULTIPLIER_DECIMALS} decimal places")
         return value
+
+    @field_validator("conditions_data", mode="wrap")
+    @classmethod
+    def _bounded(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler
+    ) -> dict[str, JsonValue] | None:
+        validated: dict[str, JsonValue] | None = handler(value)
+        if validated is not None and len(validated) > MAX_CONDITIONS_DATA_KEYS:
+            raise ValueError(f"at most {MAX_CONDITIONS_DATA_KEYS} keys")
+        # The body as parsed, once valid: JsonValue would turn its JSON numbers (ExactFloat,
+        # which keep their source text) into plain floats, and conditions compare them exactly.
+        return value if isinstance(value, dict) else validated
 
 
 class ClaimForUserBody(UserClaimBody):
@@ -206,11 +233,12 @@ async def _history(
     *,
     user_id: uuid.UUID | None = None,
     campaign_id: uuid.UUID | None = None,
+    business_id: uuid.UUID | None = None,
     page: int,
     limit: int,
 ) -> list[ClaimRead]:
     records = await service.history(
-        session, ctx, user_id=user_id, campaign_id=campaign_id,
+        session, ctx, user_id=user_id, campaign_id=campaign_id, business_id=business_id,
         limit=limit, offset=(page - 1) * limit,
     )  # fmt: skip
     return [claim_read(r) for r in records]
@@ -230,6 +258,7 @@ async def my_claims(
 
 CampaignId = Annotated[uuid.UUID, Path(alias="campaignId", description="The campaign id")]
 UserId = Annotated[uuid.UUID, Path(alias="userId", description="The user id")]
+BusinessId = Annotated[uuid.UUID, Path(alias="businessId", description="The business id")]
 
 
 @router.get("/auth/{campaignId}/claim", summary="AUTH USER: Get claim history by campaign",
@@ -272,6 +301,20 @@ async def claims_of_user(
     user)."""
     await service.require_user(session, ctx, user_id)
     return await _history(session, ctx, user_id=user_id, page=page, limit=limit)
+
+
+@router.get("/admin/claim/business/{businessId}", summary="ADMIN: Get claim history of a business",
+            response_model=list[ClaimRead])  # fmt: skip
+async def claims_at_business(
+    business_id: BusinessId,
+    session: Session,
+    ctx: RequestContext = Depends(ADMIN),
+    page: Page = 1,
+    limit: Limit = DEFAULT_LIMIT,
+) -> list[ClaimRead]:
+    """Claims made at one business (by it, or naming it as `businessId`) in the credentials'
+    environment, newest first (404 for no such business)."""
+    return await _history(session, ctx, business_id=business_id, page=page, limit=limit)
 
 
 @router.get("/admin/{campaignId}/claim", summary="ADMIN: Get claim history by campaign",

@@ -97,6 +97,7 @@ async def list_claims(
     *,
     user_id: uuid.UUID | None,
     campaign_id: uuid.UUID | None,
+    business_id: uuid.UUID | None = None,
     limit: int,
     offset: int,
 ) -> Sequence[CampaignClaim]:
@@ -108,6 +109,8 @@ async def list_claims(
         stmt = stmt.where(CampaignClaim.user_id == user_id)
     if campaign_id is not None:
         stmt = stmt.where(CampaignClaim.campaign_id == campaign_id)
+    if business_id is not None:
+        stmt = stmt.where(CampaignClaim.business_id == business_id)
     stmt = stmt.order_by(CampaignClaim.created_at.desc(), CampaignClaim.id.desc())
     result = await session.execute(stmt.limit(limit).offset(offset))
     return result.scalars().all()

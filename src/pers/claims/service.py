@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from pers.auth.context import PrincipalKind, RequestContext
 from pers.auth.errors import PrincipalNotAllowed
 from pers.businesses import service as businesses_service
+from pers.businesses.errors import BusinessNotFound
 from pers.businesses.models import Business
 from pers.campaigns import service as campaigns_service
 from pers.campaigns.errors import CampaignNotFound
@@ -71,7 +72,7 @@ from pers.claims.errors import (
 )
 from pers.claims.models import CAMPAIGN_SCOPE, CampaignClaim, ClaimedBy
 from pers.claims.repository import Limits
-from pers.kit.amounts import ExactFloat
+from pers.kit.amounts import MAX_BASE_UNITS, ExactFloat
 from pers.kit.ids import uuid7
 from pers.runtime import Runtime
 from pers.tokens.models import TokenType
@@ -504,6 +505,17 @@ async def _mint(
                     {"field": "multiplier", "message": "rewards round to 0", "type": "value_error"}
                 ],
             )
+        if amount > MAX_BASE_UNITS:
+            raise InvalidMultiplier(
+                f"multiplier {multiplier} makes more of token {token.id} than a token can hold",
+                errors=[
+                    {
+                        "field": "multiplier",
+                        "message": "rewards above 2**256 - 1 base units",
+                        "type": "value_error",
+                    }
+                ],
+            )
         tx = await transactions_service.mint_reward(
             session, rt, ctx, token=token,
             metadata_id=unit.unit.token_metadata_incremental_id, amount=amount,
@@ -586,6 +598,7 @@ async def history(
     *,
     user_id: uuid.UUID | None,
     campaign_id: uuid.UUID | None,
+    business_id: uuid.UUID | None = None,
     limit: int,
     offset: int,
 ) -> list[ClaimRecord]:
@@ -595,9 +608,13 @@ async def history(
         session, ctx, [campaign_id]
     ):
         raise CampaignNotFound(f"no campaign {campaign_id} in this tenant")
+    if business_id is not None and not await businesses_service.businesses_by_ids(
+        session, ctx, [business_id]
+    ):
+        raise BusinessNotFound(f"no business {business_id} in this tenant")
     claims = await repository.list_claims(
         session, ctx.tenant, ctx.env, user_id=user_id, campaign_id=campaign_id,
-        limit=limit, offset=offset,
+        business_id=business_id, limit=limit, offset=offset,
     )  # fmt: skip
     users = await users_service.users_by_ids(session, ctx, [c.user_id for c in claims])
     campaigns = await campaigns_service.campaigns_by_ids(
