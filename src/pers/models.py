@@ -15,6 +15,7 @@ from pers.campaigns.models import (
 from pers.claims.models import CampaignClaim, ClaimCounter
 from pers.idempotency.models import IdempotencyRecord
 from pers.ledger.models import Balance, NftItem, Posting
+from pers.purchases.models import DonationType, Purchase, PurchaseToken, PurchaseType, StripeEvent
 from pers.tenants.models import Tenant
 from pers.tokens.models import Token, TokenMetadata, TokenTypeDefinition
 from pers.transactions.models import Transaction
@@ -32,11 +33,16 @@ __all__ = [
     "CampaignTokenUnit",
     "CampaignTrigger",
     "ClaimCounter",
+    "DonationType",
     "EngagedBusiness",
     "IdempotencyRecord",
     "NftItem",
     "Posting",
+    "Purchase",
+    "PurchaseToken",
+    "PurchaseType",
     "RefreshToken",
+    "StripeEvent",
     "Tenant",
     "Token",
     "TokenMetadata",
