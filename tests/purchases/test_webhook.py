@@ -154,7 +154,7 @@ async def test_purchase_of_an_intent_already_paid_completes_at_once(shop: Shop) 
 
 
 async def test_paid_intent_for_another_amount_cannot_buy(shop: Shop) -> None:
-    headers, profile = await shop.economy.user()
+    headers, _ = await shop.economy.user()
     intent = await shop.intent(headers, amount=100)
     shop.stripe.pay(intent["paymentIntentId"])
     response = await shop.client.post(
