@@ -154,7 +154,7 @@ class StripeGateway:
         except stripe.StripeError as exc:
             log.warning("Stripe error during %s: %s", op, exc)
             raise PaymentProviderUnavailable("Stripe answered with an error; retry later") from exc
-        return intent_of(result)
+        return intent_of(result.to_dict())
 
 
 def verify_event(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:
