@@ -210,6 +210,7 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
     from pers.businesses import http_v1 as businesses_v1
     from pers.campaigns import http_v1 as campaigns_v1
     from pers.claims import http_v1 as claims_v1
+    from pers.purchases import http_v1 as purchases_v1
     from pers.redemptions import http_v1 as redemptions_v1
     from pers.root import http_v1 as root_v1
     from pers.tenants import http_v1 as tenants_v1
@@ -228,6 +229,7 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
         businesses_v1.router,
         claims_v1.router,  # before campaigns: /campaign/admin/claim is no campaign id
         campaigns_v1.router,
+        purchases_v1.router,
         redemptions_v1.router,
         transactions_v1.router,
         balances_v1.router,

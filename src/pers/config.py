@@ -89,6 +89,14 @@ class Settings(BaseSettings):
         gt=0,
         description="Longest a mint from URL may spend downloading its file, all reads together.",
     )
+    stripe_api_base: str = Field(
+        default="https://api.stripe.com",
+        description="Base URL of the Stripe API the Purchase module calls with each tenant's "
+        "stripeApiKey (a stand-in or proxy for tests and air-gapped setups).",
+    )
+    stripe_timeout_seconds: float = Field(
+        default=20.0, gt=0, description="Timeout of one call to the Stripe API."
+    )
     run_migrations: bool | None = Field(
         default=None,
         description="Run migrations at start. Default: only with the embedded database.",

@@ -15,6 +15,7 @@ from pers.campaigns.models import (
 from pers.claims.models import CampaignClaim, ClaimCounter
 from pers.idempotency.models import IdempotencyRecord
 from pers.ledger.models import Balance, NftItem, Posting
+from pers.purchases.models import DonationType, Purchase, PurchaseToken, PurchaseType, StripeEvent
 from pers.redemptions.models import (
     Redemption,
     RedemptionRedeem,
@@ -40,10 +41,14 @@ __all__ = [
     "CampaignTokenUnit",
     "CampaignTrigger",
     "ClaimCounter",
+    "DonationType",
     "EngagedBusiness",
     "IdempotencyRecord",
     "NftItem",
     "Posting",
+    "Purchase",
+    "PurchaseToken",
+    "PurchaseType",
     "Redemption",
     "RedemptionRedeem",
     "RedemptionSupplyShard",
@@ -51,6 +56,7 @@ __all__ = [
     "RedemptionType",
     "RedemptionUserCounter",
     "RefreshToken",
+    "StripeEvent",
     "Tenant",
     "Token",
     "TokenMetadata",

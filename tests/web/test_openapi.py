@@ -13,7 +13,12 @@ from tests.web.helpers import PROBLEM, assert_problem
 
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 # Operations that need no credentials at all (and so declare no security requirement).
-UNAUTHENTICATED = {("GET", "/v1.7/"), ("GET", "/.well-known/jwks.json")}
+# The Stripe webhook carries no PERS credential: the Stripe-Signature authenticates it.
+UNAUTHENTICATED = {
+    ("GET", "/v1.7/"),
+    ("GET", "/.well-known/jwks.json"),
+    ("POST", "/v1.7/purchase/stripe-webhook"),
+}
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,1 @@
+"""Purchase module: credits bought by card through Stripe."""
