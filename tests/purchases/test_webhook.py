@@ -46,6 +46,25 @@ async def test_succeeded_event_mints_the_purchased_credits(shop: Shop) -> None:
     assert tx["amount"] == 10
 
 
+async def test_succeeded_event_for_another_amount_mints_nothing(shop: Shop) -> None:
+    """Stripe says the intent was paid, but not the purchase's price (the intent was changed
+    behind pers' back): nothing is minted, the purchase stays open, the event is answered (a
+    redelivery would not change it)."""
+    headers, profile = await shop.economy.user()
+    purchase = await shop.purchase(headers, quantity=10)
+    paid = shop.stripe.pay(purchase["stripePaymentIntentId"], amount=purchase["amount"] - 1)
+    response = await shop.deliver(event("payment_intent.succeeded", paid))
+    assert response.status_code == 200, response.text
+    assert await shop.economy.credit_balance(profile["accountAddress"]) == 0
+    assert await _received(shop, headers) == []
+    (listed,) = await shop.my_purchases(headers)
+    assert listed["status"] == "PENDING"
+    assert listed["transactionIds"] == []
+    again = await shop.deliver(event("payment_intent.succeeded", paid))
+    assert again.status_code == 200, again.text
+    assert await shop.economy.credit_balance(profile["accountAddress"]) == 0
+
+
 async def test_bad_signature_is_400_and_mints_nothing(shop: Shop) -> None:
     headers, profile = await shop.economy.user()
     purchase = await shop.purchase(headers)
