@@ -1,30 +1,24 @@
-"""The built-in ABIs served for tokens registered without an ``abiUrl``.
-
-They are pers's own description of the standard interfaces (ERC20, ERC721 with metadata,
-ERC1155 with metadata URI), plus the operator functions of the contracts pers deploys:
-``owner``/``transferOwnership`` and owner-only ``mint``/``burnFrom`` (ERC20), ``safeMint``
-(ERC721), ``mint``/``mintBatch``/``setURI`` (ERC1155). Burning: ``burn`` in each standard's
-usual form (``burnBatch`` too for ERC1155).
+"""The built-in ABIs served for tokens registered without an ``abiUrl``: the ABIs of the contracts
+pers deploys (``pers.chain.contracts``, compiled from our Vyper sources), one per token type:
+credit (ERC20), status (ERC721), reward (ERC1155). Each has its standard's functions and events
+plus the operator's (``owner``/``transferOwnership``, mint, burn, operator transfers and
+batches), so a wallet or explorer reading the served ABI sees what settlement calls.
 """
 
 from __future__ import annotations
 
-import json
-from functools import cache
-from importlib import resources
-from typing import Any
-
+from pers.chain.contracts import Abi, ContractName, abi
 from pers.tokens.models import TokenType
 
-Abi = list[dict[str, Any]]
+CONTRACT_OF = {
+    TokenType.ERC20: ContractName.CREDIT,
+    TokenType.ERC721: ContractName.STATUS,
+    TokenType.ERC1155: ContractName.REWARD,
+}
 
-
-@cache
-def _load(token_type: TokenType) -> str:
-    return resources.files("pers.tokens").joinpath(f"abi/{token_type.value}.json").read_text()
+__all__ = ["Abi", "standard_abi"]
 
 
 def standard_abi(token_type: TokenType) -> Abi:
-    """A fresh copy (callers may not share and mutate the cached one)."""
-    abi: Abi = json.loads(_load(token_type))
-    return abi
+    """A fresh copy (callers may mutate it)."""
+    return abi(CONTRACT_OF[token_type])
