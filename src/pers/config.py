@@ -21,15 +21,16 @@ WEB_SCHEMES = frozenset({"http", "https"})
 
 def check_url(value: str, schemes: frozenset[str], *, credentials: bool = True) -> str:
     """``value`` when it is an absolute URL with one of ``schemes`` and a host; with
-    ``credentials=False`` it must also carry no user name or password."""
+    ``credentials=False`` it must also carry no user name or password. Messages never repeat
+    the URL: it may hold a provider's key."""
     try:
         parts = urlsplit(value)
         port_ok = parts.port is None or parts.port > 0
     except ValueError as exc:
-        raise ValueError(f"{value!r} is not a URL: {exc}") from None
+        raise ValueError(f"not a URL ({exc})") from None
     if parts.scheme.lower() not in schemes or not parts.hostname or not port_ok:
         allowed = ", ".join(sorted(schemes))
-        raise ValueError(f"{value!r} is not an absolute URL with a host ({allowed})")
+        raise ValueError(f"not an absolute URL with a host ({allowed})")
     if not credentials and (parts.username is not None or parts.password is not None):
         raise ValueError("a public URL must not carry a user name or password")
     return value
@@ -39,7 +40,11 @@ class _ChainSettingModel(BaseModel):
     """camelCase or snake_case keys; unknown keys are refused (a typo is not ignored)."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
     )
 
 
@@ -115,7 +120,8 @@ def check_chains(
 class Settings(BaseSettings):
     """Every knob of a deployment. Unset secrets are generated into ``data_dir`` on first start."""
 
-    model_config = SettingsConfigDict(env_prefix="PERS_", extra="ignore")
+    # Errors name the setting, never echo its value: RPC URLs and keys are secrets.
+    model_config = SettingsConfigDict(env_prefix="PERS_", extra="ignore", hide_input_in_errors=True)
 
     database_url: str | None = Field(
         default=None,

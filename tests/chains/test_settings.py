@@ -228,3 +228,16 @@ def test_the_registry_follows_the_settings_it_is_given(monkeypatch: pytest.Monke
     assert registry_of(settings) is before
     settings.chains = Settings(chains=[AMOY_JSON]).chains  # type: ignore[list-item]
     assert [c.chain_id for c in registry_of(settings).all()] == [DEV_CHAIN_ID, AMOY]
+
+
+def test_errors_name_the_setting_without_repeating_its_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """RPC URLs hold providers' keys: a failed start must not print them."""
+    bad_url = {**POLYGON_JSON, "rpcUrl": f"ftp://user:{SECRET}@node.example"}
+    message = error_of(monkeypatch, chains=chains_json(bad_url))
+    assert "chains.0.rpcUrl" in message
+    assert SECRET not in message
+    duplicate = error_of(monkeypatch, chains=chains_json(POLYGON_JSON, POLYGON_JSON))
+    assert "configured twice" in duplicate
+    assert SECRET not in duplicate
