@@ -209,6 +209,7 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
     from pers.balances import http_v1 as balances_v1
     from pers.businesses import http_v1 as businesses_v1
     from pers.campaigns import http_v1 as campaigns_v1
+    from pers.chains import http_v1 as chains_v1
     from pers.claims import http_v1 as claims_v1
     from pers.purchases import http_v1 as purchases_v1
     from pers.redemptions import http_v1 as redemptions_v1
@@ -233,6 +234,8 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
         redemptions_v1.router,
         transactions_v1.router,
         balances_v1.router,
+        chains_v1.chain_router,
+        chains_v1.contract_router,
     )
     for router in v1_routers:
         app.include_router(router, prefix=V1)

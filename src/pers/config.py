@@ -2,17 +2,126 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_CHAIN_ID = 131277322940537
+# EIP-2294: the largest chain id wallets can sign for (and it fits a PostgreSQL bigint).
+MAX_CHAIN_ID = 9223372036854775771
+RPC_SCHEMES = frozenset({"http", "https", "ws", "wss"})
+WEB_SCHEMES = frozenset({"http", "https"})
+
+
+def check_url(value: str, schemes: frozenset[str], *, credentials: bool = True) -> str:
+    """``value`` when it is an absolute URL with one of ``schemes`` and a host; with
+    ``credentials=False`` it must also carry no user name or password. Messages never repeat
+    the URL: it may hold a provider's key."""
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError as exc:
+        raise ValueError(f"not a URL ({exc})") from None
+    if parts.scheme.lower() not in schemes or not parts.hostname or not port_ok:
+        allowed = ", ".join(sorted(schemes))
+        raise ValueError(f"not an absolute URL with a host ({allowed})")
+    if not credentials and (parts.username is not None or parts.password is not None):
+        raise ValueError("a public URL must not carry a user name or password")
+    return value
+
+
+class _ChainSettingModel(BaseModel):
+    """camelCase or snake_case keys; unknown keys are refused (a typo is not ignored)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        hide_input_in_errors=True,
+    )
+
+
+class NativeCurrencySetting(_ChainSettingModel):
+    name: str = Field(min_length=1, max_length=64)
+    symbol: str = Field(min_length=1, max_length=16)
+    decimals: int = Field(default=18, ge=0, le=36)
+
+
+ETHER = NativeCurrencySetting(name="Ether", symbol="ETH", decimals=18)
+
+
+class ChainSetting(_ChainSettingModel):
+    """One configured chain, an element of ``PERS_CHAINS``.
+
+    ``rpc_url`` is what pers itself calls and may embed the provider's credentials (an Infura
+    key sits in the path): it is never served. ``public_rpc_url`` is the endpoint the Web3 Chain
+    API tells clients about, published only when the operator sets it.
+    """
+
+    chain_id: int = Field(gt=0, le=MAX_CHAIN_ID)
+    name: str = Field(min_length=1, max_length=100)
+    rpc_url: str = Field(max_length=2048)
+    public_rpc_url: str | None = Field(default=None, max_length=2048)
+    is_testnet: bool = False
+    confirmations: int = Field(default=12, ge=0, le=10_000)
+    explorer_url: str | None = Field(default=None, max_length=2048)
+    native_currency: NativeCurrencySetting = ETHER
+
+    @field_validator("rpc_url")
+    @classmethod
+    def _rpc_url(cls, value: str) -> str:
+        return check_url(value, RPC_SCHEMES)
+
+    @field_validator("public_rpc_url")
+    @classmethod
+    def _public_rpc_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value, RPC_SCHEMES, credentials=False)
+
+    @field_validator("explorer_url")
+    @classmethod
+    def _explorer_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_url(value, WEB_SCHEMES, credentials=False)
+
+
+def check_chains(
+    chains: list[ChainSetting], testnet_chain_id: int, mainnet_chain_id: int | None
+) -> None:
+    """The rules that tie ``PERS_CHAINS`` to the environments' chain ids (ValueError)."""
+    seen: set[int] = set()
+    for chain in chains:
+        if chain.chain_id in seen:
+            raise ValueError(f"PERS_CHAINS: chain id {chain.chain_id} is configured twice")
+        seen.add(chain.chain_id)
+    by_id = {chain.chain_id: chain for chain in chains}
+    testnet = by_id.get(testnet_chain_id)
+    if testnet is not None and not testnet.is_testnet:
+        raise ValueError(
+            f"PERS_CHAINS: chain {testnet_chain_id} is PERS_TESTNET_CHAIN_ID, so its entry "
+            "must say isTestnet: true"
+        )
+    if mainnet_chain_id is None:
+        return
+    if mainnet_chain_id == testnet_chain_id:
+        raise ValueError("PERS_MAINNET_CHAIN_ID and PERS_TESTNET_CHAIN_ID must differ")
+    mainnet = by_id.get(mainnet_chain_id)
+    if mainnet is None:
+        raise ValueError(f"PERS_MAINNET_CHAIN_ID {mainnet_chain_id} is not a chain of PERS_CHAINS")
+    if mainnet.is_testnet:
+        raise ValueError(f"PERS_MAINNET_CHAIN_ID {mainnet_chain_id} names a chain marked isTestnet")
 
 
 class Settings(BaseSettings):
     """Every knob of a deployment. Unset secrets are generated into ``data_dir`` on first start."""
 
-    model_config = SettingsConfigDict(env_prefix="PERS_", extra="ignore")
+    # Errors name the setting, never echo its value: RPC URLs and keys are secrets.
+    model_config = SettingsConfigDict(env_prefix="PERS_", extra="ignore", hide_input_in_errors=True)
 
     database_url: str | None = Field(
         default=None,
@@ -60,10 +169,31 @@ class Settings(BaseSettings):
     jwks_cache_seconds: int = Field(default=600, ge=0)
     http_timeout_seconds: float = Field(default=5.0, gt=0)
     testnet_chain_id: int = Field(
-        default=131277322940537,
+        default=DEV_CHAIN_ID,
         gt=0,
-        description="Chain id of testnet token contracts registered without one (default: the "
-        "embedded dev chain, eth-tester's py-evm chain id).",
+        le=MAX_CHAIN_ID,
+        description="Chain id of the tenants' testnet environment, and of testnet token "
+        "contracts registered without one (default: the embedded dev chain, eth-tester's "
+        "py-evm chain id). Unless PERS_CHAINS configures it, it is the built-in dev chain.",
+    )
+    mainnet_chain_id: int | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_CHAIN_ID,
+        description="Chain id of the tenants' mainnet environment; one of PERS_CHAINS, not a "
+        "testnet. Unset or empty: mainnet has no chain.",
+    )
+    chains: Annotated[list[ChainSetting], NoDecode] = Field(
+        default_factory=list,
+        description="The chains of the deployment, a JSON list of objects: chainId, name, "
+        "rpcUrl (required); publicRpcUrl, isTestnet, confirmations, explorerUrl, "
+        "nativeCurrency {name, symbol, decimals}. An entry for PERS_TESTNET_CHAIN_ID replaces "
+        "the built-in dev chain.",
+    )
+    devchain_url: str = Field(
+        default="http://127.0.0.1:8545",
+        max_length=2048,
+        description="JSON-RPC URL of the embedded dev chain (the built-in testnet chain).",
     )
     allow_private_urls: bool = Field(
         default=False,
@@ -101,6 +231,35 @@ class Settings(BaseSettings):
         default=None,
         description="Run migrations at start. Default: only with the embedded database.",
     )
+
+    @field_validator("mainnet_chain_id", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("chains", mode="before")
+    @classmethod
+    def _chains_json(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return []
+            try:
+                value = json.loads(value)
+            except ValueError as exc:
+                raise ValueError(f"PERS_CHAINS is not valid JSON: {exc}") from None
+            if not isinstance(value, list):
+                raise ValueError("PERS_CHAINS must be a JSON list of chain objects")
+        return value
+
+    @field_validator("devchain_url")
+    @classmethod
+    def _devchain_url(cls, value: str) -> str:
+        return check_url(value, RPC_SCHEMES)
+
+    @model_validator(mode="after")
+    def _chains_agree(self) -> Self:
+        check_chains(self.chains, self.testnet_chain_id, self.mainnet_chain_id)
+        return self
 
     @property
     def embedded(self) -> bool:

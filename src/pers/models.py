@@ -12,6 +12,7 @@ from pers.campaigns.models import (
     TriggerCondition,
     TriggerConditionLink,
 )
+from pers.chains.models import Contract
 from pers.claims.models import CampaignClaim, ClaimCounter
 from pers.idempotency.models import IdempotencyRecord
 from pers.ledger.models import Balance, NftItem, Posting
@@ -41,6 +42,7 @@ __all__ = [
     "CampaignTokenUnit",
     "CampaignTrigger",
     "ClaimCounter",
+    "Contract",
     "DonationType",
     "EngagedBusiness",
     "IdempotencyRecord",

@@ -1,0 +1,1 @@
+"""Chains (from settings) and the tenant's registry of web3 contracts on them."""

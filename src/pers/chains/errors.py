@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from pers.errors import BusinessRuleViolation, Conflict, NotFound
+
+
+class ChainNotFound(NotFound):
+    code = "CHAIN_NOT_FOUND"
+    title = "No chain with this id is configured"
+
+
+class ChainNotConfigured(BusinessRuleViolation):
+    code = "CHAIN_NOT_CONFIGURED"
+    title = "The chain is not configured on this deployment"
+
+
+class ContractNotFound(NotFound):
+    code = "CONTRACT_NOT_FOUND"
+    title = "Contract not found"
+
+
+class ContractAlreadyRegistered(Conflict):
+    code = "CONTRACT_ALREADY_REGISTERED"
+    title = "The tenant already registered a contract at this address on this chain"
