@@ -65,6 +65,17 @@ class Settings(BaseSettings):
         description="Chain id of testnet token contracts registered without one (default: the "
         "embedded dev chain, eth-tester's py-evm chain id).",
     )
+    testnet_rpc_url: str | None = Field(
+        default=None,
+        description="JSON-RPC URL of the testnet chain. Unset: the embedded dev chain (py-evm), "
+        "which `pers serve` starts on devchain_host:devchain_port.",
+    )
+    devchain_host: str = Field(
+        default="127.0.0.1", description="Where the embedded dev chain listens (keep loopback)."
+    )
+    devchain_port: int = Field(
+        default=8545, ge=1, le=65535, description="Port of the embedded dev chain's JSON-RPC."
+    )
     allow_private_urls: bool = Field(
         default=False,
         description="Let URLs that admins send (mint from URL) reach loopback, private, "
@@ -105,6 +116,18 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.database_url is None
+
+    @property
+    def devchain(self) -> bool:
+        """No testnet chain configured: the embedded dev chain stands in for it."""
+        return not self.testnet_rpc_url
+
+    @property
+    def testnet_rpc(self) -> str:
+        """The testnet chain's JSON-RPC URL: the configured one, else the dev chain's."""
+        if self.testnet_rpc_url:
+            return self.testnet_rpc_url
+        return f"http://{self.devchain_host}:{self.devchain_port}"
 
 
 @lru_cache(maxsize=1)

@@ -30,6 +30,7 @@ from pers.chain.devchain import (
     DevChainServer,
     open_devchain,
 )
+from pers.config import Settings
 from pers.wallets.derivation import OwnerType, WalletDeriver
 
 # Not eth-tester's own id (131277322940537, pers's default): the setting must reach py-evm.
@@ -395,3 +396,13 @@ def test_a_torn_last_journal_line_is_dropped(tmp_path: Path) -> None:
         assert chain.request("eth_getBalance", [receiver, "latest"]) == hex(43)
     finally:
         chain.close()
+
+
+def test_settings_default_to_the_dev_chain() -> None:
+    settings = Settings(testnet_rpc_url=None, devchain_host="127.0.0.1", devchain_port=8545)
+    assert settings.devchain
+    assert Settings.model_fields["testnet_chain_id"].default == 131277322940537
+    assert settings.testnet_rpc == "http://127.0.0.1:8545"
+    configured = Settings(testnet_rpc_url="https://rpc.example/testnet")
+    assert not configured.devchain
+    assert configured.testnet_rpc == "https://rpc.example/testnet"
