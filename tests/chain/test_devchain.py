@@ -18,7 +18,7 @@ from hexbytes import HexBytes
 from web3 import HTTPProvider, Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
 from web3.types import RPCEndpoint, TxParams, TxReceipt
 
 from pers.chain.compile import CompiledContract
@@ -359,6 +359,44 @@ def test_settled_transactions_survive_a_restart(
         again = transact(w3, operator, credit.functions.mint(holder, 1))
         assert again["blockNumber"] == head["number"] + 1
         assert credit.functions.balanceOf(holder).call() == 501
+
+
+def test_set_head_rewinds_the_chain_like_a_reorg_and_the_journal_with_it(
+    tmp_path: Path, credit_build: CompiledContract
+) -> None:
+    operator = operator_of(TENANT)
+    holder = DERIVER.address(TENANT, OwnerType.USER, uuid.uuid4())
+    with serve(tmp_path) as first:
+        w3 = connect(first)
+        fund(w3, operator.address)
+        credit = deploy_credit(w3, operator, credit_build)
+        kept = transact(w3, operator, credit.functions.mint(holder, 10))
+        raw = signed(w3, operator, credit.functions.mint(holder, 5))
+        dropped = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(raw))
+        assert credit.functions.balanceOf(holder).call() == 15
+        dropped_nonce = w3.eth.get_transaction(dropped["transactionHash"])["nonce"]
+
+        fork_point = kept["blockNumber"]
+        w3.provider.make_request(RPCEndpoint("debug_setHead"), [hex(fork_point)])
+        assert w3.eth.block_number == fork_point
+        assert credit.functions.balanceOf(holder).call() == 10
+        assert w3.eth.get_transaction_count(operator.address) == dropped_nonce
+        with pytest.raises(TransactionNotFound):
+            w3.eth.get_transaction_receipt(dropped["transactionHash"])
+
+        # Another block takes the height; the dropped transaction, sent again, lands after it.
+        w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+        assert w3.eth.get_block(fork_point + 1)["hash"] != dropped["blockHash"]
+        again = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(raw))
+        assert again["transactionHash"] == dropped["transactionHash"]
+        assert again["blockNumber"] == fork_point + 2
+        head = w3.eth.get_block("latest")
+
+    with serve(tmp_path) as second:
+        w3 = connect(second)
+        assert w3.eth.get_block("latest") == head
+        credit = w3.eth.contract(address=credit.address, abi=credit_build.abi)
+        assert credit.functions.balanceOf(holder).call() == 15
 
 
 def test_a_journal_serves_one_process_and_one_chain_id(tmp_path: Path) -> None:

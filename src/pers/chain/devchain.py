@@ -180,6 +180,7 @@ class _Journal:
             raise DevChainError(
                 f"the dev chain journal {self.path} is in use by another process"
             ) from None
+        self._ends: list[int] = []  # file size after the header (0) and after each block
 
     def read(self) -> tuple[dict[str, Any] | None, list[_Record]]:
         self._file.seek(0)
@@ -192,6 +193,10 @@ class _Journal:
         self._file.seek(0, os.SEEK_END)
         if not complete:
             return None, []
+        size = 0
+        for line in complete:
+            size += len(line) + 1  # ASCII: json.dumps escapes everything else
+            self._ends.append(size)
         try:
             header = json.loads(complete[0])
             records = [_Record.from_json(json.loads(line)) for line in complete[1:] if line]
@@ -209,6 +214,14 @@ class _Journal:
         self._file.write(json.dumps(data, separators=(",", ":")) + "\n")
         self._file.flush()
         os.fsync(self._file.fileno())
+        self._ends.append(os.fstat(self._file.fileno()).st_size)
+
+    def truncate_after(self, number: int) -> None:
+        """Forget the blocks after ``number``."""
+        self._file.truncate(self._ends[number])
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        del self._ends[number + 1 :]
 
     def close(self) -> None:
         with suppress(OSError):
@@ -503,6 +516,31 @@ class DevChain:
         for _ in range(blocks):
             self._commit(None)
         return "0x0"
+
+    def _rpc_set_head(self, params: list[Any]) -> None:
+        """geth's ``debug_setHead``: rewind the chain to block ``number``, as a reorg would.
+
+        The later blocks, their transactions and their journal lines are gone; the transactions
+        may be sent again (their nonces are free again) and land in new blocks."""
+        number = _quantity(params[0]) if params else -1
+        latest = self._block_number([])
+        if not 0 <= number <= latest:
+            raise RpcError(INVALID_PARAMS, f"debug_setHead: a block from 0 to {latest}")
+        if self._broken is not None:
+            raise RpcError(INTERNAL_ERROR, self._broken)
+        if number == latest:
+            return None
+        head = self._chain.get_canonical_block_by_number(number)
+        self._backend.revert_to_snapshot(head.hash)
+        self._tx_blocks = {h: n for h, n in self._tx_blocks.items() if n <= number}
+        if self._journal is not None:
+            try:
+                self._journal.truncate_after(number)
+            except OSError as exc:
+                self._broken = f"the dev chain journal could not be written ({exc}); restart it"
+                raise RpcError(INTERNAL_ERROR, self._broken) from exc
+        log.info("dev chain: head set back from block %d to %d", latest, number)
+        return None
 
     def _simulate(self, params: list[Any], *, estimate: bool) -> str:
         """``eth_call`` or ``eth_estimateGas``: run a call object on a throwaway state.
@@ -844,6 +882,7 @@ _METHODS: dict[str, Callable[[DevChain, list[Any]], Any]] = {
     "eth_getBlockByHash": DevChain._rpc_block,
     "eth_getLogs": DevChain._rpc_get_logs,
     "evm_mine": DevChain._rpc_mine,
+    "debug_setHead": DevChain._rpc_set_head,
     "pers_fund": DevChain._rpc_fund,
 }
 
@@ -871,6 +910,9 @@ def _answer(chain: DevChain, call: Any) -> dict[str, Any]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: web3.py reuses its connection
+    # Headers and body go out in two writes; with Nagle on, the second waits for the client's
+    # delayed ACK (40 ms a request on Linux).
+    disable_nagle_algorithm = True
     server: _Server
 
     def do_POST(self) -> None:
