@@ -63,12 +63,20 @@ def _start_devchain(settings: Settings) -> DevChainServer:
     reach it over HTTP all the same)."""
     from pers.chain.devchain import open_devchain
 
-    return open_devchain(
-        settings.testnet_chain_id,
-        settings.data_dir,
-        settings.devchain_host,
-        settings.devchain_port,
-    ).start()
+    try:
+        server = open_devchain(
+            settings.testnet_chain_id,
+            settings.data_dir,
+            settings.devchain_host,
+            settings.devchain_port,
+        )
+    except OSError as exc:
+        raise SystemExit(
+            f"the dev chain cannot listen on {settings.devchain_host}:{settings.devchain_port} "
+            f"({exc.strerror or exc}): set PERS_DEVCHAIN_PORT to a free port, or "
+            "PERS_TESTNET_RPC_URL to use a running chain"
+        ) from exc
+    return server.start()
 
 
 def _devchain(settings: Settings) -> int:

@@ -24,9 +24,11 @@ CLI wires it in.
 from __future__ import annotations
 
 import fcntl
+import ipaddress
 import json
 import logging
 import os
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -1003,6 +1005,8 @@ class DevChainServer:
 
 def open_devchain(chain_id: int, data_dir: Path, host: str, port: int) -> DevChainServer:
     """The dev chain journaled in ``data_dir/devchain``, ready to serve on ``host:port``."""
+    if not ipaddress.ip_address(socket.gethostbyname(host)).is_loopback:
+        log.warning("the dev chain listens on %s, not loopback: its faucet serves anyone", host)
     chain = DevChain(chain_id, data_dir / "devchain")
     try:
         return DevChainServer(chain, host, port)
