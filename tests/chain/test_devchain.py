@@ -399,6 +399,43 @@ def test_set_head_rewinds_the_chain_like_a_reorg_and_the_journal_with_it(
         assert credit.functions.balanceOf(holder).call() == 15
 
 
+def test_a_snapshot_speeds_the_start_and_a_stale_one_is_ignored(tmp_path: Path) -> None:
+    receiver = operator_of(uuid.uuid4()).address
+    chain = DevChain(CHAIN_ID, tmp_path)
+    first = chain.fund(receiver, 1)
+    chain.mine(2)
+    chain.close()  # writes the snapshot at block 3
+    snapshot = tmp_path / "snapshot.bin"
+    assert json.loads(snapshot.read_bytes().split(b"\n", 1)[0])["block"] == 3
+    stale = snapshot.read_bytes()
+
+    chain = DevChain(CHAIN_ID, tmp_path)  # from the snapshot, nothing to replay
+    try:
+        assert chain.request("eth_blockNumber", []) == "0x3"
+        assert chain.request("eth_getTransactionReceipt", [first])["blockNumber"] == "0x1"
+        chain.request("debug_setHead", ["0x1"])
+        second = chain.fund(receiver, 2)
+        chain.mine(1)
+    finally:
+        chain.close(snapshot=False)  # as after a crash: the old snapshot stays
+    snapshot.write_bytes(stale)
+
+    # Block 3 of the stale snapshot is not the journal's block 3 any more: replayed instead.
+    chain = DevChain(CHAIN_ID, tmp_path)
+    try:
+        assert chain.request("eth_getBalance", [receiver, "latest"]) == hex(3)
+        assert chain.request("eth_getTransactionReceipt", [second])["blockNumber"] == "0x2"
+        assert chain.request("eth_blockNumber", []) == "0x3"
+    finally:
+        chain.close()
+    snapshot.write_bytes(b"garbage")
+    chain = DevChain(CHAIN_ID, tmp_path)
+    try:
+        assert chain.request("eth_getBalance", [receiver, "latest"]) == hex(3)
+    finally:
+        chain.close()
+
+
 def test_a_journal_serves_one_process_and_one_chain_id(tmp_path: Path) -> None:
     chain = DevChain(CHAIN_ID, tmp_path)
     try:

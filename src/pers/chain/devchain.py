@@ -29,6 +29,8 @@ import json
 import logging
 import os
 import socket
+import struct
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -56,6 +58,7 @@ from eth_utils.exceptions import ValidationError as EvmValidationError
 log = logging.getLogger(__name__)
 
 JOURNAL_FORMAT = "pers-devchain-journal/1"
+SNAPSHOT_FORMAT = "pers-devchain-snapshot/1"
 CLIENT_VERSION = "pers-devchain/1 (py-evm via eth-tester)"
 # eth-tester's first dev account (private key 1), funded with 1,000,000 ether at genesis. A
 # well-known key: the faucet is a development tool, not a secret.
@@ -248,6 +251,7 @@ class DevChain:
         self._lock = threading.RLock()
         self._tx_blocks: dict[str, int] = {}  # tx hash -> block number: receipts without scans
         self._broken: str | None = None
+        self._ready = False  # replayed: the state is worth a snapshot
         self._journal = _Journal(directory) if directory is not None else None
         header: dict[str, Any] | None = None
         records: list[_Record] = []
@@ -267,9 +271,11 @@ class DevChain:
                 if self._journal is not None:
                     self._journal.write_header(header)
             self._check_header(header)
-            self._backend = _Backend(chain_id, int(header["genesisTimestamp"]))
+            self._genesis_timestamp = int(header["genesisTimestamp"])
+            self._backend = _Backend(chain_id, self._genesis_timestamp)
             self._tester = EthereumTester(self._backend, auto_mine_transactions=True)
-            self._replay(records)
+            self._replay(self._restore(records))
+            self._ready = True
         except BaseException:
             self.close()
             raise
@@ -386,10 +392,112 @@ class DevChain:
     def mine(self, blocks: int = 1) -> None:
         self.request("evm_mine", [hex(blocks)])
 
-    def close(self) -> None:
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
+    def close(self, *, snapshot: bool = True) -> None:
+        """Release the journal, leaving a snapshot of the state next to it for a quick start."""
+        with self._lock:
+            if self._journal is None:
+                return
+            try:
+                if snapshot and self._ready and self._broken is None and self._pending_number() > 1:
+                    self._write_snapshot()
+            except Exception:
+                log.exception("dev chain: the snapshot could not be written (replay will do)")
+            finally:
+                self._journal.close()
+                self._journal = None
+
+    # --- snapshot: a cache of the journal's end state ----------------------------------------
+
+    @property
+    def _snapshot_path(self) -> Path:
+        assert self._journal is not None
+        return self._journal.path.with_name("snapshot.bin")
+
+    def _write_snapshot(self) -> None:
+        """py-evm's whole key-value store at the head, with the head it belongs to.
+
+        Only a cache: the journal stays the record. A snapshot that does not match the journal
+        (a crash after a rewind, another py-evm) is ignored and the journal replayed."""
+        head = self._chain.get_canonical_head()
+        meta = {
+            "format": SNAPSHOT_FORMAT,
+            "chainId": self.chain_id,
+            "genesisTimestamp": self._genesis_timestamp,
+            "block": int(head.block_number),
+            "blockHash": "0x" + bytes(head.hash).hex(),
+            "transactions": self._tx_blocks,
+        }
+        store: dict[bytes, bytes] = self._chain.chaindb.db.wrapped_db.kv_store
+        target = self._snapshot_path
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".snapshot.")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(json.dumps(meta).encode() + b"\n")
+                for key, value in store.items():
+                    handle.write(struct.pack(">II", len(key), len(value)) + key + value)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _restore(self, records: list[_Record]) -> list[_Record]:
+        """The journal records still to replay after loading the snapshot, if one fits."""
+        if self._journal is None or not records:
+            return records
+        path = self._snapshot_path
+        try:
+            with path.open("rb") as handle:
+                meta = json.loads(handle.readline())
+                data = handle.read()
+        except FileNotFoundError:
+            return records
+        except (OSError, ValueError) as exc:
+            log.warning("dev chain: ignoring the unreadable snapshot %s (%s)", path, exc)
+            return records
+        number = meta.get("block") if isinstance(meta, dict) else None
+        fits = (
+            meta.get("format") == SNAPSHOT_FORMAT
+            and meta.get("chainId") == self.chain_id
+            and meta.get("genesisTimestamp") == self._genesis_timestamp
+            and isinstance(number, int)
+            and 1 <= number <= len(records)
+            and records[number - 1].number == number
+            and records[number - 1].block_hash == meta.get("blockHash")
+        )
+        if not fits:
+            log.info("dev chain: the snapshot does not match the journal; replaying it all")
+            return records
+        store: dict[bytes, bytes] = {}
+        offset = 0
+        try:
+            while offset < len(data):
+                key_size, value_size = struct.unpack_from(">II", data, offset)
+                offset += 8
+                key = data[offset : offset + key_size]
+                value = data[offset + key_size : offset + key_size + value_size]
+                offset += key_size + value_size
+                if len(key) != key_size or len(value) != value_size:
+                    raise ValueError("truncated")
+                store[key] = value
+            db = self._chain.chaindb.db
+            db.wrapped_db.kv_store = store
+            self._backend.chain = type(self._chain)(db)
+            head = self._chain.get_canonical_head()
+            if (
+                int(head.block_number) != number
+                or "0x" + bytes(head.hash).hex() != meta["blockHash"]
+            ):
+                raise ValueError("its head is not the block it names")
+        except Exception as exc:
+            log.warning("dev chain: ignoring the damaged snapshot %s (%s)", path, exc)
+            self._backend = _Backend(self.chain_id, self._genesis_timestamp)
+            self._tester = EthereumTester(self._backend, auto_mine_transactions=True)
+            return records
+        self._tx_blocks = {str(h): int(n) for h, n in meta["transactions"].items()}
+        log.info("dev chain: loaded the snapshot at block %d", number)
+        return records[number:]
 
     # --- JSON-RPC methods -------------------------------------------------------------------
 
