@@ -456,7 +456,10 @@ class DevChain:
         except (OSError, ValueError) as exc:
             log.warning("dev chain: ignoring the unreadable snapshot %s (%s)", path, exc)
             return records
-        number = meta.get("block") if isinstance(meta, dict) else None
+        if not isinstance(meta, dict):
+            log.warning("dev chain: ignoring the unreadable snapshot %s", path)
+            return records
+        number = meta.get("block")
         fits = (
             meta.get("format") == SNAPSHOT_FORMAT
             and meta.get("chainId") == self.chain_id
@@ -501,7 +504,7 @@ class DevChain:
 
     # --- JSON-RPC methods -------------------------------------------------------------------
 
-    def _block_number(self, params: list[Any]) -> int:
+    def _latest(self) -> int:
         return self._pending_number() - 1
 
     def _block_param(self, value: Any) -> int | str:
@@ -519,7 +522,7 @@ class DevChain:
             # With automine, pending state is the latest block's state.
             return "latest" if value == "pending" else str(value)
         number = _quantity(value)
-        if number > self._block_number([]):
+        if number > self._latest():
             raise RpcError(SERVER_ERROR, f"header not found: block {number} is in the future")
         return number
 
@@ -633,7 +636,7 @@ class DevChain:
         The later blocks, their transactions and their journal lines are gone; the transactions
         may be sent again (their nonces are free again) and land in new blocks."""
         number = _quantity(params[0]) if params else -1
-        latest = self._block_number([])
+        latest = self._latest()
         if not 0 <= number <= latest:
             raise RpcError(INVALID_PARAMS, f"debug_setHead: a block from 0 to {latest}")
         if self._broken is not None:
@@ -666,7 +669,7 @@ class DevChain:
         block = self._block_param(params[1] if len(params) > 1 else None)
         if block == "earliest":
             block = 0
-        number = block if isinstance(block, int) else self._block_number([])
+        number = block if isinstance(block, int) else self._latest()
         header = self._chain.get_canonical_block_header_by_number(number)
         sender = to_canonical_address(request.get("from") or _ZERO_ADDRESS)
         max_fee = request.get("maxFeePerGas") or request.get("gasPrice")
@@ -718,7 +721,7 @@ class DevChain:
         count = _quantity(params[0])
         newest = self._block_param(params[1] if len(params) > 1 else "latest")
         percentiles = [float(p) for p in params[2]] if len(params) > 2 and params[2] else []
-        newest_number = newest if isinstance(newest, int) else self._block_number([])
+        newest_number = newest if isinstance(newest, int) else self._latest()
         if newest == "earliest":
             newest_number = 0
         count = max(1, min(count, 1024, newest_number + 1))
@@ -753,7 +756,7 @@ class DevChain:
 
     def _rpc_get_logs(self, params: list[Any]) -> list[dict[str, Any]]:
         query = params[0] if params and isinstance(params[0], dict) else {}
-        latest = self._block_number([])
+        latest = self._latest()
         if "blockHash" in query:
             block = self._tester.get_block_by_hash(query["blockHash"])
             first = last = int(block["number"])
@@ -975,7 +978,7 @@ _METHODS: dict[str, Callable[[DevChain, list[Any]], Any]] = {
     "eth_syncing": lambda chain, params: False,
     "eth_mining": lambda chain, params: False,
     "eth_accounts": lambda chain, params: [],
-    "eth_blockNumber": lambda chain, params: hex(chain._block_number(params)),
+    "eth_blockNumber": lambda chain, params: hex(chain._latest()),
     "eth_gasPrice": _gas_price,
     "eth_maxPriorityFeePerGas": lambda chain, params: hex(PRIORITY_FEE),
     "eth_feeHistory": DevChain._rpc_fee_history,
