@@ -182,6 +182,9 @@ def test_operator_deploys_the_credit_contract_and_mints(
     assert w3.eth.get_code(credit.address) != b""
     assert credit.functions.owner().call() == operator.address
     assert credit.functions.decimals().call() == 2
+    slots = [w3.eth.get_storage_at(credit.address, slot) for slot in range(8)]
+    assert all(len(word) == 32 for word in slots)
+    assert any(int.from_bytes(word, "big") for word in slots)  # the contract's state is there
 
     holder = DERIVER.address(TENANT, OwnerType.USER, uuid.uuid4())
     receipt = transact(w3, operator, credit.functions.mint(holder, 12_345))

@@ -961,7 +961,8 @@ def _get_storage(chain: DevChain, params: list[Any]) -> str:
     slot = hex(_quantity(params[1]))
     block = chain._block_param(params[2] if len(params) > 2 else None)
     value = chain._tester.get_storage_at(address, slot, block)
-    return "0x" + (value if isinstance(value, bytes) else bytes(value)).rjust(32, b"\0").hex()
+    word = int.from_bytes(value, "big") if isinstance(value, bytes) else int(value or "0x0", 16)
+    return "0x" + word.to_bytes(32, "big").hex()
 
 
 def _gas_price(chain: DevChain, params: list[Any]) -> str:
