@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -31,6 +32,8 @@ class Server:
         self.data_dir = data_dir
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.chain_port = _free_port()
+        self.chain = f"http://127.0.0.1:{self.chain_port}"
         self.process: subprocess.Popen[str] | None = None
         self.output = ""
 
@@ -38,6 +41,7 @@ class Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PERS_")} | {
             "PERS_DATA_DIR": str(self.data_dir),
             "PERS_PORT": str(self.port),
+            "PERS_DEVCHAIN_PORT": str(self.chain_port),
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pers.cli", "serve"],
@@ -65,6 +69,16 @@ class Server:
         self.process = None
 
 
+RECEIVER = "0x000000000000000000000000000000000000dEaD"
+
+
+def _rpc(server: Server, method: str, params: list[Any]) -> Any:
+    call = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    answer = httpx.post(server.chain, json=call, timeout=10).json()
+    assert "result" in answer, answer
+    return answer["result"]
+
+
 @pytest.fixture
 def data_dir() -> Iterator[Path]:
     path = ROOT / ".pers-test" / f"serve-{uuid.uuid4().hex[:8]}"
@@ -89,9 +103,11 @@ def test_serve_answers_on_a_fresh_data_dir_and_keeps_data_across_restarts(
         )
         assert created.status_code == 201, created.text
         tenant = created.json()
+        funded = _rpc(server, "pers_fund", [RECEIVER, "0x2a"])
     finally:
         server.stop()
     assert f"{server.base}/docs" in server.output
+    assert f"dev chain: {server.chain}" in server.output
     assert platform_key in server.output
 
     # A machine restart: the embedded PostgreSQL stops too.
@@ -111,5 +127,8 @@ def test_serve_answers_on_a_fresh_data_dir_and_keeps_data_across_restarts(
         )
         assert admin.status_code == 200, admin.text
         assert (data_dir / "keys" / "platform_api_key").read_text().strip() == platform_key
+        # The embedded dev chain kept its transactions.
+        assert _rpc(server, "eth_getTransactionReceipt", [funded])["status"] == "0x1"
+        assert _rpc(server, "eth_getBalance", [RECEIVER, "latest"]) == "0x2a"
     finally:
         server.stop()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pers.config import Settings
 
 if TYPE_CHECKING:
+    from pers.chain.devchain import DevChainServer
     from pers.wallets.derivation import WalletDeriver
 
 
@@ -38,8 +41,67 @@ def _serve(settings: Settings, *, all_in_one: bool) -> int:
     if deployment.platform_api_key_generated or not settings.platform_api_key:
         lines.append(f"  platform key (x-api-key, creates tenants): {deployment.platform_api_key}")
         lines.append(f"    stored in {settings.data_dir / 'keys' / 'platform_api_key'}")
+    devchain = _start_devchain(settings) if all_in_one and settings.devchain else None
+    if devchain is not None:
+        lines.append(
+            f"  dev chain: {devchain.url} (chain id {settings.testnet_chain_id}, "
+            f"journal in {settings.data_dir / 'devchain'})"
+        )
+    else:
+        lines.append(f"  testnet chain: {settings.testnet_rpc}")
     print("\n".join(lines), flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    finally:
+        if devchain is not None:
+            devchain.stop()
+    return 0
+
+
+def _start_devchain(settings: Settings) -> DevChainServer:
+    """The embedded dev chain, served from a thread of this process (the API and the relayer
+    reach it over HTTP all the same)."""
+    from pers.chain.devchain import open_devchain
+
+    try:
+        server = open_devchain(
+            settings.testnet_chain_id,
+            settings.data_dir,
+            settings.devchain_host,
+            settings.devchain_port,
+        )
+    except OSError as exc:
+        raise SystemExit(
+            f"the dev chain cannot listen on {settings.devchain_host}:{settings.devchain_port} "
+            f"({exc.strerror or exc}): set PERS_DEVCHAIN_PORT to a free port, or configure the "
+            "testnet chain in PERS_CHAINS to use a running one"
+        ) from exc
+    return server.start()
+
+
+def _devchain(settings: Settings) -> int:
+    from pers.logs import configure_logging
+
+    configure_logging(settings.log_level)
+    if not settings.devchain:
+        print(
+            f"note: PERS_CHAINS configures the testnet chain {settings.testnet_chain_id}; "
+            "pers serve will not use this dev chain",
+            file=sys.stderr,
+        )
+    stopped = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopped.set())
+    server = _start_devchain(settings)
+    print(
+        f"pers dev chain on {server.url} (chain id {settings.testnet_chain_id}, "
+        f"journal in {settings.data_dir / 'devchain'})",
+        flush=True,
+    )
+    try:
+        stopped.wait()
+    finally:
+        server.stop()
     return 0
 
 
@@ -81,8 +143,14 @@ def _db(settings: Settings, action: str, revision: str | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pers", description="PERS loyalty backend")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="all-in-one: embedded PostgreSQL (by default), migrations, API")
+    sub.add_parser(
+        "serve",
+        help="all-in-one: embedded PostgreSQL and dev chain (by default), migrations, API",
+    )
     sub.add_parser("api", help="the API alone (stateless; run several behind a load balancer)")
+    sub.add_parser(
+        "devchain", help="the embedded dev chain alone (py-evm, JSON-RPC on PERS_DEVCHAIN_PORT)"
+    )
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "downgrade", "check"])
     db.add_argument("revision", nargs="?", help="target (upgrade: head; downgrade: -1)")
@@ -92,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(settings, all_in_one=True)
     if args.command == "api":
         return _serve(settings, all_in_one=False)
+    if args.command == "devchain":
+        return _devchain(settings)
     return _db(settings, args.action, args.revision)
 
 

@@ -190,10 +190,14 @@ class Settings(BaseSettings):
         "nativeCurrency {name, symbol, decimals}. An entry for PERS_TESTNET_CHAIN_ID replaces "
         "the built-in dev chain.",
     )
-    devchain_url: str = Field(
-        default="http://127.0.0.1:8545",
-        max_length=2048,
-        description="JSON-RPC URL of the embedded dev chain (the built-in testnet chain).",
+    devchain_host: str = Field(
+        default="127.0.0.1",
+        description="Where the embedded dev chain listens and is reached (keep loopback). It "
+        "stands in for the testnet chain unless PERS_CHAINS has an entry for "
+        "PERS_TESTNET_CHAIN_ID.",
+    )
+    devchain_port: int = Field(
+        default=8545, ge=1, le=65535, description="Port of the embedded dev chain's JSON-RPC."
     )
     allow_private_urls: bool = Field(
         default=False,
@@ -251,11 +255,6 @@ class Settings(BaseSettings):
                 raise ValueError("PERS_CHAINS must be a JSON list of chain objects")
         return value
 
-    @field_validator("devchain_url")
-    @classmethod
-    def _devchain_url(cls, value: str) -> str:
-        return check_url(value, RPC_SCHEMES)
-
     @model_validator(mode="after")
     def _chains_agree(self) -> Self:
         check_chains(self.chains, self.testnet_chain_id, self.mainnet_chain_id)
@@ -264,6 +263,26 @@ class Settings(BaseSettings):
     @property
     def embedded(self) -> bool:
         return self.database_url is None
+
+    @property
+    def testnet_chain(self) -> ChainSetting | None:
+        """The configured testnet chain: the PERS_CHAINS entry of PERS_TESTNET_CHAIN_ID."""
+        return next((c for c in self.chains if c.chain_id == self.testnet_chain_id), None)
+
+    @property
+    def devchain(self) -> bool:
+        """No testnet chain configured: the embedded dev chain stands in for it."""
+        return self.testnet_chain is None
+
+    @property
+    def devchain_url(self) -> str:
+        return f"http://{self.devchain_host}:{self.devchain_port}"
+
+    @property
+    def testnet_rpc(self) -> str:
+        """The testnet chain's JSON-RPC URL: the configured one, else the dev chain's."""
+        configured = self.testnet_chain
+        return self.devchain_url if configured is None else configured.rpc_url
 
 
 @lru_cache(maxsize=1)

@@ -32,7 +32,7 @@ async def test_dev_chain_is_served_with_every_field(
         "name": "pers dev chain",
         "isTestnet": True,
         "environment": "testnet",
-        "confirmations": 0,
+        "confirmations": 1,
         "rpcUrl": "http://127.0.0.1:8545",
         "explorerUrl": None,
         "nativeCurrency": {"name": "Ether", "symbol": "ETH", "decimals": 18},

@@ -62,7 +62,7 @@ def test_without_chain_settings_only_the_dev_chain_is_configured(
     registry = registry_of(settings)
     [dev] = registry.all()
     assert dev.chain_id == DEV_CHAIN_ID == settings.testnet_chain_id
-    assert (dev.name, dev.is_testnet, dev.confirmations) == ("pers dev chain", True, 0)
+    assert (dev.name, dev.is_testnet, dev.confirmations) == ("pers dev chain", True, 1)
     assert dev.rpc_url == dev.public_rpc_url == "http://127.0.0.1:8545"
     assert dev.is_dev_chain
     assert dev.environment is Environment.TESTNET
@@ -122,15 +122,13 @@ def test_a_chain_for_the_testnet_id_replaces_the_dev_chain(
     assert testnet.name == "Amoy"
 
 
-def test_dev_chain_url_setting_and_what_is_published_of_it(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    url = f"http://node:{SECRET}@10.0.0.5:8545/rpc?token={SECRET}#x"
-    settings = from_env(monkeypatch, devchain_url=url)
+def test_the_dev_chain_is_reached_where_it_listens(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = from_env(monkeypatch, devchain_host="127.0.0.1", devchain_port="9545")
     dev = registry_of(settings).dev_chain
     assert dev is not None
-    assert dev.rpc_url == url
-    assert dev.public_rpc_url == "http://10.0.0.5:8545/rpc"
+    assert dev.rpc_url == "http://127.0.0.1:9545"
+    assert dev.public_rpc_url == "http://127.0.0.1:9545"
+    assert settings.testnet_rpc == "http://127.0.0.1:9545"
 
 
 def test_without_credentials_keeps_ipv6_hosts_and_ports() -> None:
@@ -210,8 +208,8 @@ def test_mainnet_and_testnet_chains_differ(monkeypatch: pytest.MonkeyPatch) -> N
     assert "must differ" in message
 
 
-def test_a_bad_dev_chain_url_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert "devchain_url" in error_of(monkeypatch, devchain_url="localhost:8545")
+def test_a_bad_dev_chain_port_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert "devchain_port" in error_of(monkeypatch, devchain_port="0")
 
 
 def test_settings_changed_after_start_are_checked_again(monkeypatch: pytest.MonkeyPatch) -> None:

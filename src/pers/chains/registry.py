@@ -16,7 +16,8 @@ from pers.config import ChainSetting, Settings, check_chains
 from pers.kit.enums import Environment
 
 DEV_CHAIN_NAME = "pers dev chain"
-DEV_CHAIN_CONFIRMATIONS = 0
+# The dev chain mines a block per transaction and none without: depth 1 is final there.
+DEV_CHAIN_CONFIRMATIONS = 1
 
 
 @dataclass(frozen=True, slots=True)
