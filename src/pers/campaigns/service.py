@@ -49,14 +49,12 @@ from pers.campaigns.models import (
     TriggerType,
 )
 from pers.errors import ValidationFailed
-from pers.kit.amounts import AmountError, from_base_units, to_base_units
+from pers.kit.amounts import from_base_units
 from pers.kit.enums import Environment
 from pers.kit.ids import uuid7
 from pers.tokens import service as tokens_service
-from pers.tokens.errors import TokenNotFound
-from pers.tokens.models import TokenType
-from pers.tokens.service import TokenDetail, TokenView
-from pers.transactions.errors import InvalidAmount, TokenIdRequired
+from pers.tokens.service import TokenDetail
+from pers.transactions import service as transactions_service
 
 SEES_EVERY_ENVIRONMENT = frozenset({PrincipalKind.ADMIN})
 SEES_INACTIVE = frozenset({PrincipalKind.ADMIN, PrincipalKind.SYSTEM})
@@ -408,31 +406,6 @@ async def toggle_environment(
 # --- token units --------------------------------------------------------------------------
 
 
-def _base_units(token: TokenView, amount: Decimal, field: str) -> int:
-    try:
-        return to_base_units(amount, token.decimals)
-    except AmountError as exc:
-        raise InvalidAmount(f"{field}: {exc}", field=field) from exc
-
-
-async def _unit_token(
-    session: AsyncSession, ctx: RequestContext, campaign: Campaign, token_id: uuid.UUID
-) -> TokenView:
-    """The token as the campaign's environment sees it: 404 when the tenant has no such token,
-    422 ``TOKEN_NOT_ON_MAINNET`` when the campaign is on mainnet and the token is not."""
-    # Every token has its testnet side: this is the existence check.
-    token = await tokens_service.get_token(session, ctx, token_id, env=Environment.TESTNET)
-    if campaign.environment is Environment.MAINNET:
-        try:
-            token = await tokens_service.get_token(session, ctx, token_id, env=Environment.MAINNET)
-        except TokenNotFound:
-            raise TokenNotOnMainnet(
-                f"token {token_id} has no mainnet address; campaign {campaign.id} is on mainnet",
-                tokenIds=[str(token_id)],
-            ) from None
-    return token
-
-
 async def _checked_unit(
     session: AsyncSession,
     ctx: RequestContext,
@@ -445,33 +418,17 @@ async def _checked_unit(
     other_than: uuid.UUID | None = None,
 ) -> tuple[int, int | None]:
     """Validate a token unit for the campaign; its amount and max amount in base units."""
-    token = await _unit_token(session, ctx, campaign, token_id)
-    if token.type is TokenType.ERC20:
-        if metadata_id is not None:
-            raise _invalid(
-                "body.tokenMetadataIncrementalId", "ERC20 (credit) tokens have no items: omit it"
-            )
-    else:
-        if metadata_id is None:
-            raise TokenIdRequired(
-                f"a {token.type.value} token unit names its item: tokenMetadataIncrementalId"
-            )
-        await tokens_service.get_token_metadata(
-            session, ctx, token.id, metadata_id, env=campaign.environment
-        )
-    units = _base_units(token, amount, "amount")
-    max_units = None if max_amount is None else _base_units(token, max_amount, "maxAmount")
-    if token.type is TokenType.ERC721 and units != 1:
-        raise InvalidAmount("an ERC721 token unit mints one token id: amount must be 1")
-    if max_units is not None and max_units < units:
-        raise _invalid("body.maxAmount", "must not be less than amount")
+    checked = await transactions_service.check_reward_unit(
+        session, ctx, env=campaign.environment, token_id=token_id, metadata_id=metadata_id,
+        amount=amount, max_amount=max_amount, not_on_mainnet=TokenNotOnMainnet,
+    )  # fmt: skip
     for unit in await repository.units_of(session, ctx.tenant, [campaign.id]):
         same = (unit.token_id, unit.token_metadata_incremental_id) == (token_id, metadata_id)
         if same and unit.id != other_than:
             raise TokenUnitExists(
                 f"token unit {unit.id} already rewards this token", tokenUnitId=str(unit.id)
             )
-    return units, max_units
+    return checked.amount, checked.max_amount
 
 
 async def add_token_unit(

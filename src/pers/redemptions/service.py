@@ -58,11 +58,10 @@ from pers.redemptions.models import (
 )
 from pers.runtime import Runtime
 from pers.tokens import service as tokens_service
-from pers.tokens.errors import CreditTokenNotConfigured, TokenNotFound
-from pers.tokens.models import TokenType
-from pers.tokens.service import TokenDetail, TokenView
+from pers.tokens.errors import CreditTokenNotConfigured
+from pers.tokens.service import TokenDetail
 from pers.transactions import service as transactions_service
-from pers.transactions.errors import InvalidAmount, TokenIdRequired
+from pers.transactions.errors import InvalidAmount
 from pers.transactions.models import Transaction, TriggerProcessType
 from pers.users import service as users_service
 from pers.users.models import User, UserStatusType
@@ -469,29 +468,6 @@ async def toggle_active(
 # --- token units ------------------------------------------------------------------------------
 
 
-async def _unit_token(
-    session: AsyncSession, ctx: RequestContext, redemption: Redemption, token_id: uuid.UUID
-) -> TokenView:
-    token = await tokens_service.get_token(session, ctx, token_id, env=Environment.TESTNET)
-    if redemption.environment is Environment.MAINNET:
-        try:
-            token = await tokens_service.get_token(session, ctx, token_id, env=Environment.MAINNET)
-        except TokenNotFound:
-            raise TokenNotOnMainnet(
-                f"token {token_id} has no mainnet address; redemption {redemption.id} is on "
-                "mainnet",
-                tokenIds=[str(token_id)],
-            ) from None
-    return token
-
-
-def _base_units(token: TokenView, amount: Decimal, field: str) -> int:
-    try:
-        return to_base_units(amount, token.decimals)
-    except AmountError as exc:
-        raise InvalidAmount(f"{field}: {exc}", field=field) from exc
-
-
 async def _checked_unit(
     session: AsyncSession,
     ctx: RequestContext,
@@ -503,33 +479,17 @@ async def _checked_unit(
     max_amount: Decimal | None,
     other_than: uuid.UUID | None = None,
 ) -> tuple[int, int | None]:
-    token = await _unit_token(session, ctx, redemption, token_id)
-    if token.type is TokenType.ERC20:
-        if metadata_id is not None:
-            raise _invalid(
-                "body.tokenMetadataIncrementalId", "ERC20 (credit) tokens have no items: omit it"
-            )
-    else:
-        if metadata_id is None:
-            raise TokenIdRequired(
-                f"a {token.type.value} token unit names its item: tokenMetadataIncrementalId"
-            )
-        await tokens_service.get_token_metadata(
-            session, ctx, token.id, metadata_id, env=redemption.environment
-        )
-    units = _base_units(token, amount, "amount")
-    max_units = None if max_amount is None else _base_units(token, max_amount, "maxAmount")
-    if token.type is TokenType.ERC721 and units != 1:
-        raise InvalidAmount("an ERC721 token unit mints one token id: amount must be 1")
-    if max_units is not None and max_units < units:
-        raise _invalid("body.maxAmount", "must not be less than amount")
+    checked = await transactions_service.check_reward_unit(
+        session, ctx, env=redemption.environment, token_id=token_id, metadata_id=metadata_id,
+        amount=amount, max_amount=max_amount, not_on_mainnet=TokenNotOnMainnet,
+    )  # fmt: skip
     for unit in await repository.units_of(session, ctx.tenant, [redemption.id]):
         same = (unit.token_id, unit.token_metadata_incremental_id) == (token_id, metadata_id)
         if same and unit.id != other_than:
             raise TokenUnitExists(
                 f"token unit {unit.id} already gives this token", tokenUnitId=str(unit.id)
             )
-    return units, max_units
+    return checked.amount, checked.max_amount
 
 
 async def add_token_unit(
@@ -715,7 +675,7 @@ async def redeem(
     credit_units = 0
     if redemption.credit_token_amount > 0:
         credit = await tokens_service.get_credit_token(session, ctx)
-        credit_units = _base_units(credit, redemption.credit_token_amount, "creditTokenAmount")
+        credit_units = transactions_service.base_units(credit, redemption.credit_token_amount)
         made.append(
             await transactions_service.spend_credits(
                 session,

@@ -21,16 +21,18 @@ from pers.auth.errors import PrincipalNotAllowed
 from pers.businesses import service as businesses_service
 from pers.businesses.service import BusinessView
 from pers.db import plan_each_statement
-from pers.errors import NotFound, PersError
+from pers.errors import NotFound, PersError, ValidationFailed
 from pers.kit import fetch, records
 from pers.kit.addresses import checksum_address
 from pers.kit.amounts import AmountError, to_base_units
+from pers.kit.enums import Environment
 from pers.kit.ids import parse_uuid, uuid7
 from pers.kit.records import Record
 from pers.ledger import service as ledger
 from pers.ledger.service import Holding, InsufficientBalance, Mint, Move
 from pers.runtime import Runtime
 from pers.tokens import service as tokens_service
+from pers.tokens.errors import TokenNotFound
 from pers.tokens.models import TokenType
 from pers.tokens.service import TokenView
 from pers.transactions import repository
@@ -166,6 +168,74 @@ async def move(
     )
     await repository.add(session, tx)
     return tx
+
+
+@dataclass(frozen=True)
+class RewardUnit:
+    """A checked token unit (what a claim or a redeem mints): the token as the environment
+    sees it, and the amounts in base units."""
+
+    token: TokenView
+    amount: int
+    max_amount: int | None
+
+
+async def check_reward_unit(
+    session: AsyncSession,
+    ctx: RequestContext,
+    *,
+    env: Environment,
+    token_id: uuid.UUID,
+    metadata_id: int | None,
+    amount: Decimal,
+    max_amount: Decimal | None,
+    not_on_mainnet: type[PersError],
+) -> RewardUnit:
+    """Validate a token unit of a campaign or a redemption living in ``env``: the token exists
+    (404) and, on mainnet, has a mainnet address (``not_on_mainnet``, 422); ERC20 units name no
+    item (400), NFT units name an existing one (422 TOKEN_ID_REQUIRED, 404); amounts are exact
+    in the token's decimals (400); an ERC721 unit mints one id; ``maxAmount >= amount``."""
+    # Every token has its testnet side: this is the existence check.
+    token = await tokens_service.get_token(session, ctx, token_id, env=Environment.TESTNET)
+    if env is Environment.MAINNET:
+        try:
+            token = await tokens_service.get_token(session, ctx, token_id, env=Environment.MAINNET)
+        except TokenNotFound:
+            raise not_on_mainnet(
+                f"token {token_id} has no mainnet address", tokenIds=[str(token_id)]
+            ) from None
+    if token.type is TokenType.ERC20:
+        if metadata_id is not None:
+            raise _invalid_unit(
+                "body.tokenMetadataIncrementalId", "ERC20 (credit) tokens have no items: omit it"
+            )
+    else:
+        if metadata_id is None:
+            raise TokenIdRequired(
+                f"a {token.type.value} token unit names its item: tokenMetadataIncrementalId"
+            )
+        await tokens_service.get_token_metadata(session, ctx, token.id, metadata_id, env=env)
+    units = _unit_base_units(token, amount, "amount")
+    max_units = None if max_amount is None else _unit_base_units(token, max_amount, "maxAmount")
+    if token.type is TokenType.ERC721 and units != 1:
+        raise InvalidAmount("an ERC721 token unit mints one token id: amount must be 1")
+    if max_units is not None and max_units < units:
+        raise _invalid_unit("body.maxAmount", "must not be less than amount")
+    return RewardUnit(token, units, max_units)
+
+
+def _unit_base_units(token: TokenView, amount: Decimal, field: str) -> int:
+    try:
+        return to_base_units(amount, token.decimals)
+    except AmountError as exc:
+        raise InvalidAmount(f"{field}: {exc}", field=field) from exc
+
+
+def _invalid_unit(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"{field}: {message}",
+        errors=[{"field": field, "message": message, "type": "value_error"}],
+    )
 
 
 async def mint_reward(
