@@ -51,6 +51,7 @@ from bench.ledger_load import (
     new_tenant,
     postmaster_pid,
     print_figures,
+    print_short_report,
     row,
     run_bench,
     seed_users,
@@ -265,25 +266,6 @@ def summarize(results: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def print_report(results: dict[str, Any], rows: list[dict[str, Any]]) -> None:
-    print()
-    print("=" * 100)
-    print(results["machine_note"])
-    print("-" * 100)
-    print(f"{'scenario':<52} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}  cpu ms/req")
-    for f in results["scenarios"].values():
-        cpu = "/".join(f"{f.cpu_ms_per_request[k]:.2f}" for k in ("server", "postgres", "client"))
-        print(f"{f.name:<52} {f.rps:>9.1f} {f.p50_ms:>8.2f} {f.p99_ms:>8.2f} {f.errors:>7}  {cpu}")
-        for error in f.first_errors:
-            print(f"    error: {error}")
-    print("-" * 100)
-    print(f"{'figure':<52} {'value':>9} {'target':>10}  verdict")
-    for r in rows:
-        value = "-" if r["value"] is None else r["value"]
-        print(f"{r['figure']:<52} {value!s:>9} {r['target']:>10}  {r['verdict']}")
-    print("=" * 100)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per scenario")
@@ -306,7 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{opts.concurrency} connections, {opts.duration:.0f} s per scenario"
     )
     return run_bench(
-        "claim_load", note, functools.partial(scenarios, opts), summarize, print_report,
+        "claim_load", note, functools.partial(scenarios, opts), summarize, print_short_report,
         options=asdict(opts), keep=opts.keep,
     )  # fmt: skip
 

@@ -968,6 +968,26 @@ def print_report(results: dict[str, Any], rows: list[dict[str, Any]]) -> None:
     print("=" * 100)
 
 
+def print_short_report(results: dict[str, Any], rows: list[dict[str, Any]]) -> None:
+    """The scenarios and the targets, one table each (claims, redeems)."""
+    print()
+    print("=" * 100)
+    print(results["machine_note"])
+    print("-" * 100)
+    print(f"{'scenario':<52} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}  cpu ms/req")
+    for f in results["scenarios"].values():
+        cpu = "/".join(f"{f.cpu_ms_per_request[k]:.2f}" for k in ("server", "postgres", "client"))
+        print(f"{f.name:<52} {f.rps:>9.1f} {f.p50_ms:>8.2f} {f.p99_ms:>8.2f} {f.errors:>7}  {cpu}")
+        for error in f.first_errors:
+            print(f"    error: {error}")
+    print("-" * 100)
+    print(f"{'figure':<52} {'value':>9} {'target':>10}  verdict")
+    for r in rows:
+        value = "-" if r["value"] is None else r["value"]
+        print(f"{r['figure']:<52} {value!s:>9} {r['target']:>10}  {r['verdict']}")
+    print("=" * 100)
+
+
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop for the client when installed (it is, with uvicorn[standard]): less client CPU on
     the shared cores."""
