@@ -148,26 +148,20 @@ async def _unit_details(
     environments: Mapping[uuid.UUID, Environment],
 ) -> dict[uuid.UUID, list[TokenUnitDetail]]:
     """Token units by campaign id, each with its token as the campaign's environment sees it."""
-    seen: dict[Environment, dict[uuid.UUID, TokenDetail]] = {}
-    for env in set(environments.values()):
-        ids = [u.token_id for u in units if environments[u.campaign_id] is env]
-        seen[env] = await tokens_service.token_details(session, ctx, ids, env=env)
-    # A mainnet campaign only gets tokens with a mainnet address (and tokens never lose it);
-    # should one be missing all the same, the unit is shown without its token, not dropped.
-    missing = [u.token_id for u in units if u.token_id not in seen[environments[u.campaign_id]]]
-    fallback = await tokens_service.token_details(session, ctx, missing, env=Environment.TESTNET)
+    tokens = await tokens_service.tokens_as_seen(
+        session, ctx, [(u.token_id, environments[u.campaign_id]) for u in units]
+    )
     out: dict[uuid.UUID, list[TokenUnitDetail]] = {}
     for unit in units:
-        token = seen[environments[unit.campaign_id]].get(unit.token_id)
-        decimals = (token or fallback[unit.token_id]).token.decimals
+        seen = tokens[(unit.token_id, environments[unit.campaign_id])]
         out.setdefault(unit.campaign_id, []).append(
             TokenUnitDetail(
                 unit=unit,
-                token=token,
-                amount=from_base_units(unit.amount, decimals),
+                token=seen.detail,
+                amount=from_base_units(unit.amount, seen.decimals),
                 max_amount=None
                 if unit.max_amount is None
-                else from_base_units(unit.max_amount, decimals),
+                else from_base_units(unit.max_amount, seen.decimals),
             )
         )
     return out

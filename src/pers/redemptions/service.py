@@ -168,24 +168,20 @@ async def _unit_details(
     units: Sequence[RedemptionTokenUnit],
     environments: Mapping[uuid.UUID, Environment],
 ) -> dict[uuid.UUID, list[TokenUnitDetail]]:
-    seen: dict[Environment, dict[uuid.UUID, TokenDetail]] = {}
-    for env in set(environments.values()):
-        ids = [u.token_id for u in units if environments[u.redemption_id] is env]
-        seen[env] = await tokens_service.token_details(session, ctx, ids, env=env)
-    missing = [u.token_id for u in units if u.token_id not in seen[environments[u.redemption_id]]]
-    fallback = await tokens_service.token_details(session, ctx, missing, env=Environment.TESTNET)
+    tokens = await tokens_service.tokens_as_seen(
+        session, ctx, [(u.token_id, environments[u.redemption_id]) for u in units]
+    )
     out: dict[uuid.UUID, list[TokenUnitDetail]] = {}
     for unit in units:
-        token = seen[environments[unit.redemption_id]].get(unit.token_id)
-        decimals = (token or fallback[unit.token_id]).token.decimals
+        seen = tokens[(unit.token_id, environments[unit.redemption_id])]
         out.setdefault(unit.redemption_id, []).append(
             TokenUnitDetail(
                 unit=unit,
-                token=token,
-                amount=from_base_units(unit.amount, decimals),
+                token=seen.detail,
+                amount=from_base_units(unit.amount, seen.decimals),
                 max_amount=None
                 if unit.max_amount is None
-                else from_base_units(unit.max_amount, decimals),
+                else from_base_units(unit.max_amount, seen.decimals),
             )
         )
     return out

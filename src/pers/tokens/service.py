@@ -440,6 +440,40 @@ async def token_details(
     return {d.token.id: d for d in await _details(session, ctx, tokens, env)}
 
 
+@dataclass(frozen=True)
+class SeenToken:
+    """A token as one environment sees it (None when it has no side there: a campaign or
+    redemption shows such a unit without its token rather than dropping it), and its decimals."""
+
+    detail: TokenDetail | None
+    decimals: int
+
+
+async def tokens_as_seen(
+    session: AsyncSession,
+    ctx: RequestContext,
+    wanted: Iterable[tuple[uuid.UUID, Environment]],
+) -> dict[tuple[uuid.UUID, Environment], SeenToken]:
+    """Tokens by (id, environment) for the token units of campaigns and redemptions, in one
+    statement per environment (plus one for tokens missing on their side). Ids of no token of
+    the tenant are left out."""
+    wanted = list(dict.fromkeys(wanted))
+    seen: dict[Environment, dict[uuid.UUID, TokenDetail]] = {}
+    for env in {env for _, env in wanted}:
+        ids = [token_id for token_id, e in wanted if e is env]
+        seen[env] = await token_details(session, ctx, ids, env=env)
+    # Every token has its testnet side, which gives the decimals of one missing elsewhere.
+    missing = [token_id for token_id, env in wanted if token_id not in seen[env]]
+    fallback = await token_details(session, ctx, missing, env=Environment.TESTNET)
+    out: dict[tuple[uuid.UUID, Environment], SeenToken] = {}
+    for token_id, env in wanted:
+        detail = seen[env].get(token_id)
+        known = detail or fallback.get(token_id)
+        if known is not None:
+            out[(token_id, env)] = SeenToken(detail, known.token.decimals)
+    return out
+
+
 async def get_credit_token(session: AsyncSession, ctx: RequestContext) -> TokenView:
     """The tenant's active ERC20 in the request's environment; 422
     ``CREDIT_TOKEN_NOT_CONFIGURED`` when there is none."""
