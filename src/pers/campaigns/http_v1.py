@@ -38,7 +38,7 @@ from pers.kit.amounts import ExactFloat, WireAmount, WireDecimal
 from pers.kit.enums import Environment
 from pers.kit.schemas import WireInput, WireModel
 from pers.tokens.addresses import AccountAddress
-from pers.tokens.http_v1 import TokenRead, token_read
+from pers.tokens.http_v1 import TokenRead, metadata_incremental_id, token_read
 from pers.web import Access, PersRoute, get_session
 
 router = APIRouter(prefix="/campaign", route_class=PersRoute, tags=["Campaign"])
@@ -80,22 +80,6 @@ def _cannot_be_null(value: Any) -> Any:
     if value is None:
         raise ValueError("cannot be null")
     return value
-
-
-def _metadata_id(value: object) -> int | None:
-    """The spec types it as a number: accept a positive integer (also as a numeric string)."""
-    if value is None:
-        return None
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    if number is None or not 1 <= number <= INT_MAX:
-        raise ValueError("tokenMetadataIncrementalId must be a positive integer")
-    return number
 
 
 # --- triggers and conditions: wire schemas --------------------------------------------------
@@ -388,7 +372,9 @@ class TokenUnitWrite(WireInput):
         "can receive when aquiring the token unit (at least `amount`)",
     )
 
-    _metadata = field_validator("token_metadata_incremental_id", mode="before")(_metadata_id)
+    _metadata = field_validator("token_metadata_incremental_id", mode="before")(
+        metadata_incremental_id
+    )
 
     @model_validator(mode="after")
     def _max_not_below_amount(self) -> TokenUnitWrite:

@@ -24,7 +24,7 @@ from pers.redemptions import service
 from pers.redemptions.models import RedemptionType
 from pers.redemptions.service import RedeemRecord, RedemptionDetail, TokenUnitDetail
 from pers.runtime import Runtime
-from pers.tokens.http_v1 import TokenRead, token_read
+from pers.tokens.http_v1 import TokenRead, metadata_incremental_id, token_read
 from pers.transactions.http_v1 import TransactionRead
 from pers.transactions.http_v1 import read as transaction_read
 from pers.users.http_v1 import StatusTypeRead, status_read
@@ -75,21 +75,6 @@ Supply = Annotated[int, BeforeValidator(_whole), Field(ge=0, le=INT_MAX)]
 IntId = Annotated[int, BeforeValidator(_whole), Field(ge=1)]
 Order = Annotated[int, BeforeValidator(_whole), Field(ge=-INT_MAX, le=INT_MAX)]
 Tag = Annotated[str, Field(min_length=1, max_length=100)]
-
-
-def _metadata_id(value: object) -> int | None:
-    if value is None:
-        return None
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    if number is None or not 1 <= number <= INT_MAX:
-        raise ValueError("tokenMetadataIncrementalId must be a positive integer")
-    return number
 
 
 # --- wire schemas -----------------------------------------------------------------------------
@@ -226,7 +211,9 @@ class TokenUnitWrite(WireInput):
         default=None, description="Token unit max amount (at least `amount`)"
     )
 
-    _metadata = field_validator("token_metadata_incremental_id", mode="before")(_metadata_id)
+    _metadata = field_validator("token_metadata_incremental_id", mode="before")(
+        metadata_incremental_id
+    )
 
     @model_validator(mode="after")
     def _max_not_below_amount(self) -> TokenUnitWrite:

@@ -436,3 +436,24 @@ async def status_tokens(
     """The tenant's ERC721 (status) tokens in the request's environment."""
     details = await service.list_tokens(session, ctx, token_type=TokenType.ERC721, active=active)
     return [token_read(d) for d in details]
+
+
+METADATA_ID_MAX = 2**31 - 1  # tokenMetadataIncrementalId is stored as a PostgreSQL integer
+
+
+def metadata_incremental_id(value: object) -> int | None:
+    """``tokenMetadataIncrementalId`` of a request body: the spec types it as a number, a string
+    or an object in different bodies; accept a positive integer (up to the stored integer's
+    bound) in any of those spellings. For ``field_validator(..., mode="before")``."""
+    if value is None:
+        return None
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    if number is None or not 1 <= number <= METADATA_ID_MAX:
+        raise ValueError("tokenMetadataIncrementalId must be a positive integer")
+    return number

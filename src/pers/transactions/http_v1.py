@@ -17,6 +17,7 @@ from pers.errors import ValidationFailed
 from pers.kit.amounts import WireAmount, from_base_units
 from pers.kit.schemas import WireInput, WireModel
 from pers.runtime import Runtime
+from pers.tokens.http_v1 import metadata_incremental_id
 from pers.transactions import service
 from pers.transactions.models import (
     OwnerType,
@@ -98,23 +99,6 @@ def read(tx: Transaction) -> TransactionRead:
     )
 
 
-def _metadata_id(value: object) -> int | None:
-    """The spec types it as number, string or object in different bodies: accept a positive
-    integer in any of those spellings."""
-    if value is None:
-        return None
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    if number is None or number < 1:
-        raise ValueError("tokenMetadataIncrementalId must be a positive integer")
-    return number
-
-
 class CreditsRequest(WireInput):
     user_email: str | None = Field(
         default=None,
@@ -136,7 +120,9 @@ class UserTransferRequest(WireInput):
     chain_id: int = Field(description="chain Id")
     amount: WireAmount
 
-    _metadata = field_validator("token_metadata_incremental_id", mode="before")(_metadata_id)
+    _metadata = field_validator("token_metadata_incremental_id", mode="before")(
+        metadata_incremental_id
+    )
 
 
 class UserBurnRequest(WireInput):
@@ -145,7 +131,9 @@ class UserBurnRequest(WireInput):
     token_metadata_incremental_id: int | None = Field(default=None, description="Token id")
     amount: WireAmount
 
-    _metadata = field_validator("token_metadata_incremental_id", mode="before")(_metadata_id)
+    _metadata = field_validator("token_metadata_incremental_id", mode="before")(
+        metadata_incremental_id
+    )
 
 
 class AdminTokenRequest(WireInput):
@@ -156,7 +144,9 @@ class AdminTokenRequest(WireInput):
     sender_address: str | None = Field(default=None, description="Sender address")
     recipient_address: str | None = Field(default=None, description="Recipient address")
 
-    _metadata = field_validator("token_metadata_incremental_id", mode="before")(_metadata_id)
+    _metadata = field_validator("token_metadata_incremental_id", mode="before")(
+        metadata_incremental_id
+    )
 
 
 class MintFromUrlRequest(WireInput):
@@ -175,7 +165,9 @@ class MintFromUrlRequest(WireInput):
         default=None, description="Sender address (the tenant's issuer; optional)"
     )
 
-    _metadata = field_validator("token_metadata_incremental_id", mode="before")(_metadata_id)
+    _metadata = field_validator("token_metadata_incremental_id", mode="before")(
+        metadata_incremental_id
+    )
 
 
 class MintedRowRead(TransactionRead):
