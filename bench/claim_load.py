@@ -47,6 +47,7 @@ from bench.ledger_load import (
     client_for,
     connection_factory,
     drive,
+    drive_baseline,
     expect_status,
     new_tenant,
     postmaster_pid,
@@ -156,18 +157,9 @@ async def scenarios(opts: Options, pers: Server, baseline: Server, work: Path) -
     load = {"duration": opts.duration, "warmup": opts.warmup, "concurrency": opts.concurrency}
     figures: dict[str, Figures] = {}
     results: dict[str, Any] = {"scenarios": figures}
-    pool = [f"user-{i}" for i in range(10_000)]
-
-    async def base_mint(conn: Conn, rng: random.Random) -> Any:
-        return await conn.post("/mint", json={"user": rng.choice(pool), "amount": 100})
 
     async def baseline_run(key: str, label: str) -> None:
-        print(f"{label} ...", flush=True)
-        figures[key] = await drive(
-            label, connection_factory(opts.client, baseline.base_url), base_mint,
-            expect=201, meter=meter_base, **load,
-        )  # fmt: skip
-        print_figures(figures[key])
+        figures[key] = await drive_baseline(label, baseline, opts.client, meter_base, load)
 
     await baseline_run("a_baseline", "a. baseline POST /mint")
     async with client_for(pers.base_url, opts.concurrency) as client:

@@ -686,6 +686,27 @@ def client_for(base_url: str, concurrency: int) -> httpx.AsyncClient:
     return httpx.AsyncClient(base_url=base_url, limits=limits, timeout=httpx.Timeout(60.0))
 
 
+BASELINE_USERS = [f"user-{i}" for i in range(10_000)]
+
+
+async def baseline_mint(conn: Conn, rng: random.Random) -> Any:
+    """The baseline's one request: POST /mint to a random one of 10,000 users."""
+    return await conn.post("/mint", json={"user": rng.choice(BASELINE_USERS), "amount": 100})
+
+
+async def drive_baseline(
+    label: str, baseline: Server, client: str, meter: CpuMeter, load: dict[str, Any]
+) -> Figures:
+    """Drive the baseline as a scenario (before and after the server's, in every bench)."""
+    print(f"{label} ...", flush=True)
+    figures = await drive(
+        label, connection_factory(client, baseline.base_url), baseline_mint,
+        expect=201, meter=meter, **load,
+    )  # fmt: skip
+    print_figures(figures)
+    return figures
+
+
 async def scenarios(opts: Options, pers: Server, baseline: Server, work: Path) -> dict[str, Any]:
     meter_pers = CpuMeter(pers.pid, postmaster_pid(work))
     meter_base = CpuMeter(baseline.pid, postmaster_pid(work))
@@ -698,14 +719,9 @@ async def scenarios(opts: Options, pers: Server, baseline: Server, work: Path) -
     results: dict[str, Any] = {"scenarios": figures}
 
     # a. baseline
-    pool = [f"user-{i}" for i in range(10_000)]
-
-    async def base_mint(conn: Conn, rng: random.Random) -> Any:
-        return await conn.post("/mint", json={"user": rng.choice(pool), "amount": 100})
-
-    print(f"a. baseline: POST /mint, {len(pool):,} users ...", flush=True)
+    print(f"a. baseline: POST /mint, {len(BASELINE_USERS):,} users ...", flush=True)
     figures["a_baseline"] = await drive(
-        "a. baseline POST /mint", connection_factory(opts.client, baseline.base_url), base_mint,
+        "a. baseline POST /mint", connection_factory(opts.client, baseline.base_url), baseline_mint,
         expect=201, meter=meter_base, **load,
     )  # fmt: skip
     print_figures(figures["a_baseline"])
@@ -792,7 +808,7 @@ async def scenarios(opts: Options, pers: Server, baseline: Server, work: Path) -
         print("a'. baseline again, after the server's scenarios ...", flush=True)
         figures["a2_baseline_again"] = await drive(
             "a'. baseline POST /mint (again)",
-            connection_factory(opts.client, baseline.base_url), base_mint,
+            connection_factory(opts.client, baseline.base_url), baseline_mint,
             expect=201, meter=meter_base, **load,
         )  # fmt: skip
         print_figures(figures["a2_baseline_again"])
