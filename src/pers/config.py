@@ -231,6 +231,47 @@ class Settings(BaseSettings):
     stripe_timeout_seconds: float = Field(
         default=20.0, gt=0, description="Timeout of one call to the Stripe API."
     )
+    settlement_poll_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="How often an idle settlement worker looks for new intents and for the "
+        "receipts of what it sent.",
+    )
+    settlement_batch_max: int = Field(
+        default=100,
+        ge=1,
+        le=512,
+        description="Most intents of one token settled by one chain transaction (operatorBatch). "
+        "1 turns batching off: one transaction per intent.",
+    )
+    settlement_in_flight_max: int = Field(
+        default=16,
+        ge=1,
+        le=1024,
+        description="Most unconfirmed chain transactions per (chain, signer) at a time.",
+    )
+    settlement_rebroadcast_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="A sent transaction with no receipt after this long is sent again (same "
+        "signed bytes: harmless if the node has it).",
+    )
+    settlement_stuck_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A sent transaction with no receipt after this long is replaced by one with "
+        "the same nonce and higher fees (fee bump).",
+    )
+    settlement_fee_bump_percent: int = Field(
+        default=25,
+        ge=10,
+        le=1000,
+        description="How much a replacement raises both fee caps (nodes require 10% or more).",
+    )
+    settlement_rpc_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of one JSON-RPC call of the settlement worker."
+    )
     run_migrations: bool | None = Field(
         default=None,
         description="Run migrations at start. Default: only with the embedded database.",

@@ -25,6 +25,7 @@ from pers.redemptions.models import (
     RedemptionType,
     RedemptionUserCounter,
 )
+from pers.settlement.models import SettlementAttempt, SettlementSend, SettlementSigner
 from pers.tenants.models import Tenant
 from pers.tokens.models import Token, TokenMetadata, TokenTypeDefinition
 from pers.transactions.models import Transaction
@@ -58,6 +59,9 @@ __all__ = [
     "RedemptionType",
     "RedemptionUserCounter",
     "RefreshToken",
+    "SettlementAttempt",
+    "SettlementSend",
+    "SettlementSigner",
     "StripeEvent",
     "Tenant",
     "Token",

@@ -76,6 +76,20 @@ class Transaction(TenantOwned, WithId, Base):
             "created_at",
         ),
         Index("ix_transactions_tenant_id_created_at", "tenant_id", "environment", "created_at"),
+        # The settlement queue: intents not yet taken by the relayer, in ledger order.
+        Index(
+            "ix_transactions_tenant_id_settlement_queue",
+            "tenant_id",
+            "chain_id",
+            "settle_seq",
+            postgresql_where=text("status = 'created'"),
+        ),
+        Index(
+            "ix_transactions_tenant_id_settlement_send_id",
+            "tenant_id",
+            "settlement_send_id",
+            postgresql_where=text("settlement_send_id IS NOT NULL"),
+        ),
     )
 
     environment: Mapped[Environment] = mapped_column(ENVIRONMENT_TYPE)
@@ -105,5 +119,14 @@ class Transaction(TenantOwned, WithId, Base):
     )
     transaction_hash: Mapped[str | None]
     failure_reason: Mapped[str | None]
+    # Settlement order: taken from a sequence when the row is inserted, i.e. after the ledger
+    # entry locked its balance rows, so two entries touching the same holding are numbered in
+    # the order they were applied (docs/settlement.md).
+    settle_seq: Mapped[int] = mapped_column(
+        BigInteger, server_default=text("nextval('transactions_settle_seq')")
+    )
+    settlement_send_id: Mapped[uuid.UUID | None]
+    # Set when a batch carrying this intent reverted: it is then sent on its own.
+    settle_solo: Mapped[bool] = mapped_column(server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))
     updated_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

@@ -1,0 +1,1 @@
+"""Settlement: the relayer that makes the chain agree with the ledger (docs/settlement.md)."""

@@ -1,0 +1,150 @@
+"""The relayer settles ledger transactions on the dev chain: every intent ends ``succeeded`` with
+its hash, and what the contracts hold is what the ledger says."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+
+from tests.settlement.conftest import Settlement
+
+
+async def _ledger_balance(s: Settlement, address: str, token: dict[str, Any]) -> Decimal:
+    response = await s.client.get(f"/v1.7/balance/account/{address}", headers=s.tenant.public)
+    assert response.status_code == 200, response.text
+    for line in response.json()["tokenBalances"]:
+        if line["contractAddress"] == token["contractAddress"]:
+            return Decimal(str(line["balance"]))
+    return Decimal(0)
+
+
+async def _sends(s: Settlement) -> list[Any]:
+    async with s.rt.db.unit_of_work() as session:
+        await session.execute(
+            text("SELECT set_config('pers.tenant_id', :t, true)"), {"t": str(s.tenant.id)}
+        )
+        rows = await session.execute(
+            text(
+                "SELECT nonce, status, intent_count, mined_hash FROM settlement_sends "
+                "WHERE tenant_id = :t ORDER BY nonce"
+            ),
+            {"t": s.tenant.id},
+        )
+        return list(rows.all())
+
+
+async def test_credit_mints_and_charges_settle_and_the_contract_agrees(
+    settlement: Settlement,
+) -> None:
+    s = settlement
+    credit = await s.token("ERC20", decimals=2, symbol="PTS")
+    contract = s.contracts[credit["contractAddress"]]
+    mints = [await s.mint_credits(f"u{i}@example.com", "12.5") for i in range(3)]
+    charge = await s.client.post(
+        "/v1.7/transaction/admin/transfer/credits",
+        json={"userEmail": "u0@example.com", "userIdentifier": "email", "amount": "2.25"},
+        headers=s.admin,
+    )
+    assert charge.status_code == 201, charge.text
+    assert all(m["status"] == "created" for m in mints)
+
+    await s.relayer().drain()
+
+    for tx in [*mints, charge.json()]:
+        settled = await s.transaction(tx["id"])
+        assert settled["status"] == "succeeded"
+        assert settled["transactionHash"].startswith("0x")
+        assert len(settled["transactionHash"]) == 66
+        receipt = s.w3.eth.get_transaction_receipt(settled["transactionHash"])
+        assert receipt["status"] == 1
+    for i, mint in enumerate(mints):
+        holder = mint["recipientAddress"]
+        on_chain = contract.functions.balanceOf(holder).call()
+        assert Decimal(on_chain) / 100 == await _ledger_balance(s, holder, credit)
+        assert on_chain == (1025 if i == 0 else 1250)
+    # The charge went back to the issuer: burnt on chain.
+    assert contract.functions.totalSupply().call() == 3 * 1250 - 225
+
+
+async def test_a_deep_queue_is_settled_in_batches_in_ledger_order(settlement: Settlement) -> None:
+    s = settlement
+    credit = await s.token("ERC20", decimals=0)
+    contract = s.contracts[credit["contractAddress"]]
+    holders: dict[str, str] = {}
+    for i in range(25):
+        minted = await s.mint_credits(f"b{i % 5}@example.com", i + 1)
+        holders[f"b{i % 5}@example.com"] = minted["recipientAddress"]
+    # A charge after the mints: in one batch it must come after the mints it depends on.
+    charge = await s.client.post(
+        "/v1.7/transaction/admin/transfer/credits",
+        json={"userEmail": "b0@example.com", "userIdentifier": "email", "amount": 40},
+        headers=s.admin,
+    )
+    assert charge.status_code == 201, charge.text
+
+    await s.relayer(settlement_batch_max=10).drain()
+
+    sends = await _sends(s)
+    assert [row.intent_count for row in sends] == [10, 10, 6]
+    assert {row.status for row in sends} == {"confirmed"}
+    expected = {f"b{k}@example.com": sum(i + 1 for i in range(25) if i % 5 == k) for k in range(5)}
+    expected["b0@example.com"] -= 40
+    for email, holder in holders.items():
+        on_chain = contract.functions.balanceOf(holder).call()
+        assert on_chain == expected[email]
+        assert Decimal(on_chain) == await _ledger_balance(s, holder, credit)
+    assert contract.functions.totalSupply().call() == sum(expected.values())
+
+
+async def test_reward_and_status_tokens_settle(settlement: Settlement) -> None:
+    s = settlement
+    reward = await s.token("ERC1155")
+    gold = await s.item(reward["id"], "Gold")
+    status = await s.token("ERC721")
+    level = await s.item(status["id"], "Level 1")
+    created = await s.client.post(
+        "/v1.7/user/admin", json={"email": "nft@example.com"}, headers=s.admin
+    )
+    assert created.status_code == 201, created.text
+    holder = created.json()["accountAddress"]
+    minted = []
+    for token, item, amount in ((reward, gold, 3), (status, level, 1), (status, level, 1)):
+        response = await s.client.post(
+            "/v1.7/transaction/admin/mint/token",
+            json={
+                "tokenAddress": token["contractAddress"],
+                "tokenMetadataIncrementalId": item,
+                "amount": amount,
+                "recipientAddress": holder,
+                "chainId": token["chainId"],
+            },
+            headers=s.admin,
+        )
+        assert response.status_code == 201, response.text
+        minted.append(response.json())
+    burn = await s.client.post(
+        "/v1.7/transaction/admin/burn/token",
+        json={
+            "tokenAddress": reward["contractAddress"],
+            "tokenMetadataIncrementalId": gold,
+            "amount": 1,
+            "senderAddress": holder,
+            "chainId": reward["chainId"],
+        },
+        headers=s.admin,
+    )
+    assert burn.status_code == 201, burn.text
+
+    await s.relayer().drain()
+
+    for tx in [*minted, burn.json()]:
+        assert (await s.transaction(tx["id"]))["status"] == "succeeded"
+    rewards = s.contracts[reward["contractAddress"]]
+    assert rewards.functions.balanceOf(holder, gold).call() == 2
+    statuses = s.contracts[status["contractAddress"]]
+    for tx in minted[1:]:
+        token_id = int(tx["contractTokenId"])
+        assert statuses.functions.ownerOf(token_id).call() == holder
+    assert statuses.functions.balanceOf(holder).call() == 2
