@@ -214,6 +214,7 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
     from pers.purchases import http_v1 as purchases_v1
     from pers.redemptions import http_v1 as redemptions_v1
     from pers.root import http_v1 as root_v1
+    from pers.settlement import http_v1 as settlement_v1
     from pers.tenants import http_v1 as tenants_v1
     from pers.tokens import http_v1 as tokens_v1
     from pers.transactions import http_v1 as transactions_v1
@@ -236,6 +237,7 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
         balances_v1.router,
         chains_v1.chain_router,
         chains_v1.contract_router,
+        settlement_v1.router,
     )
     for router in v1_routers:
         app.include_router(router, prefix=V1)

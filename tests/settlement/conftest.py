@@ -89,6 +89,14 @@ class Settlement:
         self.relayers.append(relayer)
         return relayer
 
+    async def settle(self, **overrides: Any) -> None:
+        """A worker settles everything queued, then stops (letting go of its lanes)."""
+        relayer = self.relayer(**overrides)
+        try:
+            await relayer.drain()
+        finally:
+            await relayer.close()
+
     def fund_operator(self) -> None:
         answer = self.w3.provider.make_request(
             RPCEndpoint("pers_fund"), [self.operator.address, hex(10**21)]
@@ -108,6 +116,18 @@ class Settlement:
         receipt = self.w3.eth.wait_for_transaction_receipt(self.w3.eth.send_raw_transaction(raw))
         assert receipt["status"] == 1
         return self.w3.eth.contract(address=receipt["contractAddress"], abi=build.abi)
+
+    def operator_transact(self, call: Any) -> None:
+        """A transaction of the operator made outside pers (the chain then disagrees)."""
+        tx = call.build_transaction(
+            {
+                "from": self.operator.address,
+                "nonce": self.w3.eth.get_transaction_count(self.operator.address, "pending"),
+            }
+        )
+        raw = self.operator.sign_transaction(dict(tx)).raw_transaction
+        receipt = self.w3.eth.wait_for_transaction_receipt(self.w3.eth.send_raw_transaction(raw))
+        assert receipt["status"] == 1
 
     async def token(self, token_type: str, **fields: Any) -> dict[str, Any]:
         """Deploy the contract of ``token_type`` and register it as a token of the tenant."""

@@ -50,7 +50,7 @@ async def test_credit_mints_and_charges_settle_and_the_contract_agrees(
     assert charge.status_code == 201, charge.text
     assert all(m["status"] == "created" for m in mints)
 
-    await s.relayer().drain()
+    await s.settle()
 
     for tx in [*mints, charge.json()]:
         settled = await s.transaction(tx["id"])
@@ -84,7 +84,7 @@ async def test_a_deep_queue_is_settled_in_batches_in_ledger_order(settlement: Se
     )
     assert charge.status_code == 201, charge.text
 
-    await s.relayer(settlement_batch_max=10).drain()
+    await s.settle(settlement_batch_max=10)
 
     sends = await _sends(s)
     assert [row.intent_count for row in sends] == [10, 10, 6]
@@ -137,7 +137,7 @@ async def test_reward_and_status_tokens_settle(settlement: Settlement) -> None:
     )
     assert burn.status_code == 201, burn.text
 
-    await s.relayer().drain()
+    await s.settle()
 
     for tx in [*minted, burn.json()]:
         assert (await s.transaction(tx["id"]))["status"] == "succeeded"

@@ -470,3 +470,63 @@ async def mark_solo(session: AsyncSession, tenant_id: uuid.UUID, ids: Sequence[u
         ),
         {"t": tenant_id, "ids": list(ids)},
     )
+
+
+# -- what operators see ---------------------------------------------------------------------
+
+_INTENT_COLUMNS = (
+    "id, environment, type, trigger_process_type, token_address, token_type, chain_id, "
+    "contract_token_id, amount, sender_address, recipient_address, status, transaction_hash, "
+    "failure_reason, settle_seq, created_at, updated_at"
+)
+
+
+async def failed(
+    session: AsyncSession, tenant_id: uuid.UUID, environment: str, limit: int, offset: int
+) -> list[Any]:
+    rows = await session.execute(
+        text(
+            f"SELECT {_INTENT_COLUMNS} FROM transactions WHERE tenant_id = :t "  # noqa: S608
+            "AND environment = :e AND status = 'failed' ORDER BY settle_seq LIMIT :l OFFSET :o"
+        ),
+        {"t": tenant_id, "e": environment, "l": limit, "o": offset},
+    )
+    return list(rows.all())
+
+
+async def intent(
+    session: AsyncSession, tenant_id: uuid.UUID, environment: str, intent_id: uuid.UUID
+) -> Any:
+    rows = await session.execute(
+        text(
+            f"SELECT {_INTENT_COLUMNS} FROM transactions WHERE tenant_id = :t "  # noqa: S608
+            "AND environment = :e AND id = :i FOR UPDATE"
+        ),
+        {"t": tenant_id, "e": environment, "i": intent_id},
+    )
+    return rows.first()
+
+
+async def requeue_failed(session: AsyncSession, tenant_id: uuid.UUID, intent_id: uuid.UUID) -> None:
+    """Back in the queue at its own place in ledger order, to be sent on its own."""
+    await session.execute(
+        text(
+            "UPDATE transactions SET status = 'created', settlement_send_id = NULL, "
+            "settle_solo = true, failure_reason = NULL, transaction_hash = NULL, "
+            "updated_at = now() WHERE tenant_id = :t AND id = :i AND status = 'failed'"
+        ),
+        {"t": tenant_id, "i": intent_id},
+    )
+
+
+async def status_counts(
+    session: AsyncSession, tenant_id: uuid.UUID, environment: str
+) -> dict[str, int]:
+    rows = await session.execute(
+        text(
+            "SELECT status, count(*) FROM transactions WHERE tenant_id = :t AND environment = :e "
+            "GROUP BY status"
+        ),
+        {"t": tenant_id, "e": environment},
+    )
+    return {r[0]: int(r[1]) for r in rows}
