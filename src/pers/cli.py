@@ -49,12 +49,37 @@ def _serve(settings: Settings, *, all_in_one: bool) -> int:
         )
     else:
         lines.append(f"  testnet chain: {settings.testnet_rpc}")
+    worker = None
+    if all_in_one:
+        from pers.settlement.worker import start_worker_thread
+
+        worker = start_worker_thread(deployment, urls)
+        lines.append("  settlement worker: running in this process")
     print("\n".join(lines), flush=True)
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
     finally:
+        if worker is not None:
+            thread, stop = worker
+            stop.set()
+            thread.join(timeout=30)
         if devchain is not None:
             devchain.stop()
+    return 0
+
+
+def _worker(settings: Settings) -> int:
+    from pers.bootstrap import prepare
+    from pers.logs import configure_logging
+    from pers.settlement.worker import run_worker
+
+    configure_logging(settings.log_level)
+    deployment, urls = prepare(settings)
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    print(f"pers worker: settling on {settings.testnet_rpc} and the configured chains", flush=True)
+    run_worker(deployment, urls, stop)
     return 0
 
 
@@ -151,6 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser(
         "devchain", help="the embedded dev chain alone (py-evm, JSON-RPC on PERS_DEVCHAIN_PORT)"
     )
+    sub.add_parser("worker", help="the settlement relayer alone (run several: they share the work)")
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "downgrade", "check"])
     db.add_argument("revision", nargs="?", help="target (upgrade: head; downgrade: -1)")
@@ -162,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(settings, all_in_one=False)
     if args.command == "devchain":
         return _devchain(settings)
+    if args.command == "worker":
+        return _worker(settings)
     return _db(settings, args.action, args.revision)
 
 

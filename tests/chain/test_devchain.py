@@ -490,3 +490,25 @@ def test_settings_default_to_the_dev_chain() -> None:
     configured = Settings(chains=[testnet])
     assert not configured.devchain
     assert configured.testnet_rpc == "https://rpc.example/testnet"
+
+
+def test_gas_estimates_are_enough_and_close_to_what_is_used(
+    credit_build: CompiledContract,
+) -> None:
+    """The dev chain estimates as geth does (one run, one check): the estimate always lets the
+    transaction through, and is not far above the gas it uses."""
+    server = serve(None)
+    try:
+        w3 = connect(server)
+        operator = operator_of(TENANT)
+        fund(w3, operator.address)
+        credit = deploy_credit(w3, operator, credit_build)
+        holders = [Account.create().address for _ in range(40)]
+        batch = credit.functions.mintMany(holders, list(range(1, 41)))
+        for call in (credit.functions.mint(holders[0], 5), batch):
+            estimate = call.estimate_gas({"from": operator.address})
+            receipt = transact(w3, operator, call)
+            assert receipt["status"] == 1
+            assert receipt["gasUsed"] <= estimate <= receipt["gasUsed"] * 1.1 + 5_000
+    finally:
+        server.stop()

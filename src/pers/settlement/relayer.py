@@ -131,24 +131,34 @@ class Relayer:
             await self.close()
 
     async def close(self) -> None:
-        """Let go of the lanes (their locks go with the connection) and the chain clients."""
+        """Let go of the lanes (their advisory locks) and the chain clients."""
+        await self._release(kill=False)
+
+    async def abandon(self) -> None:
+        """What a killed worker leaves behind: nothing finished, and its connection gone (with
+        it, PostgreSQL releases its locks)."""
+        await self._release(kill=True)
+
+    async def _release(self, *, kill: bool) -> None:
         self._lanes.clear()
         if self._lock_conn is not None:
             conn, self._lock_conn = self._lock_conn, None
             try:
-                await conn.close()
+                if kill:
+                    await conn.invalidate()
+                else:
+                    # The connection goes back to the pool: its session locks must not.
+                    await conn.execute(text("SELECT pg_advisory_unlock_all()"))
+                    await conn.close()
             except Exception:
-                log.debug("settlement: closing the lock connection failed", exc_info=True)
+                log.debug("settlement: releasing the lock connection failed", exc_info=True)
+                await conn.invalidate()
         for client in self._clients.values():
             try:
                 await client.close()
             except Exception:
                 log.debug("settlement: closing a chain client failed", exc_info=True)
         self._clients.clear()
-
-    async def abandon(self) -> None:
-        """What a killed worker leaves behind: nothing finished, its locks released."""
-        await self.close()
 
     # -- one pass --------------------------------------------------------------------------
 
