@@ -6,8 +6,8 @@ names the chain transaction that carries them, ``settle_solo`` marks those to se
 a batch reverted. ``settlement_signers`` is per tenant and chain; sends and attempts are
 tenant-owned (Row Level Security, forced). Nothing here is deleted by the app role.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-11-23
 """
 
@@ -24,8 +24,8 @@ from pers.migrations.helpers import (
     revoke,
 )
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0016"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
