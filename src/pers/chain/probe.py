@@ -140,7 +140,13 @@ async def check_token_contract(
                 f"supportsInterface(0x{interface.hex()})", fns.supportsInterface(interface).call()
             )
         )
-    answered_chain, code, owner, extra = await _gather(first)
+    sent = {"from": operator}
+    operator_calls = [
+        _Call(label, call.call(sent)) for label, call in _operator_calls(fns, kind, operator)
+    ]
+    # One round trip: the operator calls only count once the owner is known to be the operator.
+    results = await _gather(first + operator_calls)
+    answered_chain, code, owner, extra = results[: len(first)]
     if isinstance(answered_chain, BaseException) or answered_chain != chain_id:
         raise ChainUnavailable(f"the RPC endpoint of chain {chain_id} answers another chain")
     if isinstance(code, BaseException) or not code:
@@ -169,9 +175,7 @@ async def check_token_contract(
             )
     elif extra is not True:
         raise _missing(kind, name, "is not true")
-    sent = {"from": operator}
-    calls = [_Call(label, call.call(sent)) for label, call in _operator_calls(fns, kind, operator)]
-    for call, result in zip(calls, await _gather(calls), strict=True):
+    for call, result in zip(operator_calls, results[len(first) :], strict=True):
         if isinstance(result, BaseException):
             raise _missing(kind, call.name, f"reverts when the operator calls it ({result})")
 
