@@ -275,10 +275,7 @@ def _address(value: str, field: str, *, contract: bool = True) -> str:
     return checksummed
 
 
-# --- tokens -----------------------------------------------------------------------------------
-
-
-# --- the chain check ----------------------------------------------------------------------
+# --- the chain check --------------------------------------------------------------------------
 
 
 def side_chain(settings: Settings, env: Environment, chain_id: int) -> Chain:
