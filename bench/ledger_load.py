@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench.ledger_load [--duration S] [--concurrency N] [--skip-url] [--keep]
 
-One run starts an embedded PostgreSQL in ``.pers-bench/<name>-<timestamp>/``, the real server
+One run starts an embedded PostgreSQL in ``.pers-bench/<name>-<timestamp>/``, the dev chain
+(``python -m pers.cli devchain``: token registration checks each contract on it), the real server
 (``python -m pers.cli api``, one uvicorn worker, its own login role ``pers_app``) and the
 baseline (``bench/baseline_app.py``: FastAPI + asyncpg, one INSERT and one balance upsert per
 request), each in its own database on that one PostgreSQL. It sets up tenants, credit tokens,
@@ -50,11 +51,68 @@ APP_ROLE = "pers_app"
 PLATFORM_KEY = "pers_bench_" + secrets.token_hex(16)
 MINT_URL_PATH = "/v1.7/transaction/admin/mint/token/url"
 SETUP_CONCURRENCY = 16
+DEV_CHAIN_ID = 131277322940537
 
 TARGET_VS_BASELINE = 0.5
 TARGET_ONE_VS_SPREAD = 0.8
 TARGET_URL_SECONDS = 60.0
 TARGET_URL_RSS_MB = 500.0
+
+
+# --- the chain -----------------------------------------------------------------------------------
+
+
+@dataclass
+class BenchChain:
+    """The dev chain the server checks contracts on, and the deployment's master secret: token
+    contracts must be owned by their tenant's operator, which it derives."""
+
+    url: str
+    secret_key: str
+
+
+CHAIN: BenchChain | None = None
+
+
+def _deploy(chain: BenchChain, tenant_id: str, token_type: str, decimals: int) -> str:
+    from eth_account import Account
+    from web3 import HTTPProvider, Web3
+    from web3.types import RPCEndpoint
+
+    from pers.chain.contracts import ContractName
+    from pers.chain.deploy import init_code
+    from pers.wallets.derivation import OwnerType, WalletDeriver
+
+    tenant = uuid.UUID(tenant_id)
+    key = WalletDeriver(bytes.fromhex(chain.secret_key)).private_key(
+        tenant, OwnerType.TENANT, tenant
+    )
+    operator = Account.from_key(key)
+    w3 = Web3(HTTPProvider(chain.url, request_kwargs={"timeout": 30}))
+    funded = w3.provider.make_request(RPCEndpoint("pers_fund"), [operator.address, hex(10**20)])
+    w3.eth.wait_for_transaction_receipt(funded["result"])
+    kind = {"ERC20": ContractName.CREDIT, "ERC721": ContractName.STATUS}.get(
+        token_type, ContractName.REWARD
+    )
+    uri = "" if kind is ContractName.CREDIT else "https://bench.example/"
+    data = init_code(kind, "Bench", "BNCH", decimals, uri)
+    transaction = {
+        "type": 2, "chainId": DEV_CHAIN_ID, "nonce": w3.eth.get_transaction_count(operator.address),
+        "to": b"", "value": 0, "gas": 6_000_000, "maxPriorityFeePerGas": 10**9,
+        "maxFeePerGas": 10**11, "data": data,
+    }  # fmt: skip
+    sent = w3.eth.send_raw_transaction(operator.sign_transaction(transaction).raw_transaction)
+    receipt = w3.eth.wait_for_transaction_receipt(sent)
+    if receipt["status"] != 1 or receipt["contractAddress"] is None:
+        raise RuntimeError(f"deploying a {token_type} contract failed: {receipt}")
+    return str(receipt["contractAddress"])
+
+
+async def deploy_contract(tenant_id: str, token_type: str, decimals: int = 0) -> str:
+    """A ``token_type`` contract owned by the tenant's operator, on the bench's dev chain."""
+    if CHAIN is None:
+        raise RuntimeError("the bench's dev chain is not running")
+    return await asyncio.to_thread(_deploy, CHAIN, tenant_id, token_type, decimals)
 
 
 # --- processes -----------------------------------------------------------------------------------
@@ -417,7 +475,7 @@ async def new_tenant(client: httpx.AsyncClient, name: str, *, guests: bool = Fal
             "allow guests",
         )
     token = {
-        "contractAddress": "0x" + secrets.token_hex(20),
+        "contractAddress": await deploy_contract(body["id"], "ERC20", 2),
         "type": "ERC20",
         "decimals": 2,
         "symbol": "PTS",
@@ -629,19 +687,23 @@ class Options:
 
 
 def start_servers(work: Path, started: list[Server]) -> tuple[Server, Server, str]:
+    global CHAIN
     from pers.embedded import enable_app_login, start_embedded
 
     owner = start_embedded(work, "pers_bench")
     baseline_url = start_embedded(work, "baseline")
     app = make_url(owner).set(username=APP_ROLE).render_as_string(hide_password=False)
     env = clean_env()
+    secret_key = secrets.token_hex(32)
+    chain_port = free_port()
     pers_env = {
         **env,
+        "PERS_DEVCHAIN_PORT": str(chain_port),
         "PERS_DATABASE_URL": owner,
         "PERS_APP_DATABASE_URL": app,
         "PERS_RUN_MIGRATIONS": "true",
         "PERS_DATA_DIR": str(work),
-        "PERS_SECRET_KEY": secrets.token_hex(32),
+        "PERS_SECRET_KEY": secret_key,
         "PERS_PLATFORM_API_KEY": PLATFORM_KEY,
         "PERS_LOG_LEVEL": "WARNING",
         "PERS_ACCESS_TOKEN_TTL_SECONDS": "7200",
@@ -651,6 +713,10 @@ def start_servers(work: Path, started: list[Server]) -> tuple[Server, Server, st
     # the owner, as in a production deployment with PERS_APP_DATABASE_URL.
     run_checked(["-m", "pers.cli", "db", "upgrade"], pers_env, "pers db upgrade")
     enable_app_login(work, APP_ROLE)
+    chain = spawn("devchain", ["-m", "pers.cli", "devchain"], pers_env, chain_port, work)
+    started.append(chain)
+    wait_ready(chain, "/")
+    CHAIN = BenchChain(chain.base_url, secret_key)
     pers_port = free_port()
     pers = spawn("pers", ["-m", "pers.cli", "api"], {**pers_env, "PERS_PORT": str(pers_port)},
                  pers_port, work)  # fmt: skip

@@ -26,7 +26,6 @@ import functools
 import os
 import platform
 import random
-import secrets
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -47,6 +46,7 @@ from bench.ledger_load import (
     bounded,
     client_for,
     connection_factory,
+    deploy_contract,
     drive,
     drive_baseline,
     expect_status,
@@ -81,7 +81,10 @@ async def reward_token(client: httpx.AsyncClient, tenant: Tenant) -> tuple[str, 
     token = expect_status(
         await client.post(
             "/v1.7/token/admin",
-            json={"contractAddress": "0x" + secrets.token_hex(20), "type": "ERC1155"},
+            json={
+                "contractAddress": await deploy_contract(tenant.id, "ERC1155"),
+                "type": "ERC1155",
+            },
             headers=tenant.admin,
         ),
         201,

@@ -17,9 +17,12 @@ from sqlalchemy.engine import make_url
 from pers import migrate
 from pers.app import create_app
 from pers.bootstrap import DatabaseUrls, build_runtime
-from pers.config import Settings
+from pers.chain.devchain import DevChain, DevChainServer
+from pers.config import ChainSetting, Settings
 from pers.deployment import load_deployment
 from pers.runtime import Runtime
+from tests import contracts
+from tests.contracts import DEV_CHAIN_ID, MAINNET_CHAIN_ID
 
 ROOT = Path(__file__).resolve().parent.parent
 PLATFORM_KEY = "pers_platform_test_key"
@@ -93,12 +96,39 @@ def make_fresh_database(server_url: str) -> Any:
 
 
 @pytest.fixture(scope="session")
-def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def devchains() -> Iterator[dict[int, DevChainServer]]:
+    """The session's chains, in memory, served over HTTP on loopback: the dev chain (testnet)
+    and a second dev chain standing in for the mainnet chain."""
+    servers = {
+        chain_id: DevChainServer(DevChain(chain_id, None), "127.0.0.1", 0).start()
+        for chain_id in (DEV_CHAIN_ID, MAINNET_CHAIN_ID)
+    }
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def settings(
+    tmp_path_factory: pytest.TempPathFactory, devchains: dict[int, DevChainServer]
+) -> Settings:
+    testnet = make_url(devchains[DEV_CHAIN_ID].url)
+    mainnet = ChainSetting(
+        chain_id=MAINNET_CHAIN_ID,
+        name="test mainnet (a dev chain)",
+        rpc_url=devchains[MAINNET_CHAIN_ID].url,
+        is_testnet=False,
+        confirmations=1,
+    )
     return Settings(
         data_dir=tmp_path_factory.mktemp("data"),
         platform_api_key=PLATFORM_KEY,
         database_url="postgresql://unused",  # the tests pass URLs explicitly
         jwks_cache_seconds=0,
+        devchain_host=testnet.host,
+        devchain_port=testnet.port,
+        chains=[mainnet],
+        mainnet_chain_id=MAINNET_CHAIN_ID,
     )
 
 
@@ -142,7 +172,20 @@ async def runtime(
 
 
 @pytest.fixture(scope="session")
-async def client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+def deployer(
+    runtime: Runtime, devchains: dict[int, DevChainServer]
+) -> Iterator[contracts.Deployer]:
+    """Deploys contracts for tenants' operators (``tests.contracts.deployed``)."""
+    deployer = contracts.Deployer(devchains, runtime.wallets)
+    contracts.install(deployer)
+    yield deployer
+    contracts.install(None)
+
+
+@pytest.fixture(scope="session")
+async def client(
+    runtime: Runtime, deployer: contracts.Deployer
+) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(runtime, own_runtime=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://pers.test") as c:

@@ -211,6 +211,7 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
     from pers.campaigns import http_v1 as campaigns_v1
     from pers.chains import http_v1 as chains_v1
     from pers.claims import http_v1 as claims_v1
+    from pers.contract_deployments import http_v1 as deployments_v1
     from pers.purchases import http_v1 as purchases_v1
     from pers.redemptions import http_v1 as redemptions_v1
     from pers.root import http_v1 as root_v1
@@ -224,6 +225,7 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
     v1_routers = (
         root_v1.router,
         tenants_v1.router,
+        deployments_v1.router,  # before tokens: /token/admin/deploy is no token id
         tokens_v1.router,
         auth_v1.router,
         admins_v1.router,

@@ -165,6 +165,62 @@ def _db(settings: Settings, action: str, revision: str | None) -> int:
     return 0
 
 
+def _token_deploy(settings: Settings, args: argparse.Namespace) -> int:
+    """Record a contract deployment for a tenant, as ``POST /token/admin/deploy`` does; the
+    settlement worker sends it. Prints the deployment as JSON."""
+    import asyncio
+    import json
+    import uuid
+
+    from pers.auth.context import Principal, PrincipalKind, RequestContext
+    from pers.bootstrap import build_runtime, prepare
+    from pers.contract_deployments import service
+    from pers.contract_deployments.http_v1 import deployment_read
+    from pers.errors import PersError
+    from pers.kit.enums import Environment
+    from pers.tenants import service as tenants
+    from pers.tokens.models import TokenType
+
+    try:
+        tenant_id = uuid.UUID(args.tenant)
+    except ValueError:
+        raise SystemExit(f"--tenant: not a tenant id: {args.tenant}") from None
+    deployment, urls = prepare(settings)
+    runtime = build_runtime(deployment, urls)
+
+    async def run() -> str:
+        try:
+            async with runtime.db.unit_of_work() as session:
+                if not await tenants.bind_tenant(session, tenant_id):
+                    raise SystemExit(f"no tenant {tenant_id}")
+                ctx = RequestContext(
+                    tenant_id=tenant_id,
+                    environment=Environment.TESTNET,
+                    principal=Principal(PrincipalKind.PLATFORM),
+                    now=runtime.clock.now(),
+                    request_id="cli",
+                )
+                view = await service.request_deployment(
+                    session,
+                    runtime,
+                    ctx,
+                    token_type=TokenType(args.type),
+                    name=args.name,
+                    symbol=args.symbol,
+                    decimals=args.decimals,
+                    base_uri=args.base_uri,
+                )
+            return deployment_read(view).model_dump_json(by_alias=True)
+        finally:
+            await runtime.close()
+
+    try:
+        print(json.dumps(json.loads(asyncio.run(run())), indent=2))
+    except PersError as exc:
+        raise SystemExit(f"{exc.code}: {exc.detail}") from None
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pers", description="PERS loyalty backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -180,6 +236,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     db = sub.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade", "downgrade", "check"])
     db.add_argument("revision", nargs="?", help="target (upgrade: head; downgrade: -1)")
+    token = sub.add_parser("token", help="token contracts")
+    token_sub = token.add_subparsers(dest="action", required=True)
+    deploy = token_sub.add_parser(
+        "deploy",
+        help="deploy pers's credit, status or reward contract for a tenant on its testnet "
+        "chain (recorded now, sent by the settlement worker)",
+    )
+    deploy.add_argument("--tenant", required=True, help="the tenant's id")
+    deploy.add_argument("--type", required=True, choices=["ERC20", "ERC721", "ERC1155"])
+    deploy.add_argument("--name", required=True)
+    deploy.add_argument("--symbol", required=True)
+    deploy.add_argument("--decimals", type=int, default=None, help="ERC20 only (default 18)")
+    deploy.add_argument("--base-uri", default=None, help="ERC721/ERC1155 metadata base URI")
+    deploy.add_argument(
+        "--environment",
+        choices=["testnet"],
+        default="testnet",
+        help="where the token is registered; deployments target testnet (the mainnet side is "
+        "promoted with PUT /token/admin/{id}/mainnet/...)",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == "serve":
@@ -190,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _devchain(settings)
     if args.command == "worker":
         return _worker(settings)
+    if args.command == "token":
+        return _token_deploy(settings, args)
     return _db(settings, args.action, args.revision)
 
 

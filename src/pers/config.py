@@ -199,6 +199,12 @@ class Settings(BaseSettings):
     devchain_port: int = Field(
         default=8545, ge=1, le=65535, description="Port of the embedded dev chain's JSON-RPC."
     )
+    chain_rpc_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Timeout of one JSON-RPC call a request makes to a chain (the check of a "
+        "token contract at registration); no retries. Exceeded: 503 CHAIN_UNAVAILABLE.",
+    )
     allow_private_urls: bool = Field(
         default=False,
         description="Let URLs that admins send (mint from URL) reach loopback, private, "

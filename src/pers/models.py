@@ -14,6 +14,7 @@ from pers.campaigns.models import (
 )
 from pers.chains.models import Contract
 from pers.claims.models import CampaignClaim, ClaimCounter
+from pers.contract_deployments.models import ContractDeployment
 from pers.idempotency.models import IdempotencyRecord
 from pers.ledger.models import Balance, NftItem, Posting
 from pers.purchases.models import DonationType, Purchase, PurchaseToken, PurchaseType, StripeEvent
@@ -44,6 +45,7 @@ __all__ = [
     "CampaignTrigger",
     "ClaimCounter",
     "Contract",
+    "ContractDeployment",
     "DonationType",
     "EngagedBusiness",
     "IdempotencyRecord",

@@ -8,6 +8,7 @@ import httpx
 
 from pers.auth.oidc import JwksCache
 from pers.auth.tokens import TokenSigner
+from pers.chain.rpc import RpcClients
 from pers.config import Settings
 from pers.db import Database
 from pers.deployment import Deployment
@@ -27,6 +28,7 @@ class Runtime:
     clock: Clock
     secrets: SecretBox
     wallets: WalletDeriver
+    rpc: RpcClients
 
     @classmethod
     def build(cls, deployment: Deployment, db: Database, clock: Clock) -> Runtime:
@@ -42,8 +44,10 @@ class Runtime:
             clock=clock,
             secrets=SecretBox(derive_key(deployment.master_secret, "pers/stored-secrets")),
             wallets=WalletDeriver(deployment.master_secret),
+            rpc=RpcClients(settings.chain_rpc_timeout_seconds),
         )
 
     async def close(self) -> None:
         await self.http.aclose()
+        await self.rpc.close()
         await self.db.dispose()

@@ -21,7 +21,7 @@ from tests.conftest import PLATFORM_KEY, TenantHandle
 
 
 async def test_dev_chain_is_served_with_every_field(
-    client: httpx.AsyncClient, tenant: TenantHandle
+    client: httpx.AsyncClient, tenant: TenantHandle, runtime: Runtime
 ) -> None:
     response = await client.get(f"{CHAIN}/{DEV_CHAIN_ID}", headers=tenant.public)
     assert response.status_code == 200, response.text
@@ -33,7 +33,7 @@ async def test_dev_chain_is_served_with_every_field(
         "isTestnet": True,
         "environment": "testnet",
         "confirmations": 1,
-        "rpcUrl": "http://127.0.0.1:8545",
+        "rpcUrl": runtime.settings.devchain_url,  # the session's dev chain, on loopback
         "explorerUrl": None,
         "nativeCurrency": {"name": "Ether", "symbol": "ETH", "decimals": 18},
         "isDevChain": True,
@@ -99,9 +99,9 @@ async def test_every_principal_of_the_tenant_reads_chains(
 
 
 async def test_unknown_chain_is_404(client: httpx.AsyncClient, tenant: TenantHandle) -> None:
-    response = await client.get(f"{CHAIN}/137", headers=tenant.public)
+    response = await client.get(f"{CHAIN}/{AMOY}", headers=tenant.public)
     body = assert_problem(response, 404, "CHAIN_NOT_FOUND")
-    assert "137" in body["detail"]
+    assert str(AMOY) in body["detail"]
 
 
 async def test_malformed_chain_ids_are_400(client: httpx.AsyncClient, tenant: TenantHandle) -> None:

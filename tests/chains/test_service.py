@@ -39,7 +39,12 @@ async def test_environments_map_to_their_chains(runtime: Runtime, chains: Runtim
     assert mainnet.rpc_url.startswith("https://polygon-mainnet.infura.io/")
 
 
-async def test_without_a_mainnet_chain_mainnet_settles_nowhere(runtime: Runtime) -> None:
+async def test_without_a_mainnet_chain_mainnet_settles_nowhere(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The test session configures a mainnet chain (a second dev chain): take it away.
+    monkeypatch.setattr(runtime.settings, "chains", [])
+    monkeypatch.setattr(runtime.settings, "mainnet_chain_id", None)
     assert service.chain_for_environment(runtime.settings, Environment.MAINNET) is None
 
 

@@ -5,7 +5,6 @@ settles them over JSON-RPC exactly as ``pers worker`` does."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,13 +19,14 @@ from web3.types import RPCEndpoint
 
 from pers.chain.compile import CompiledContract, compile_all
 from pers.chain.contracts import ContractName
-from pers.chain.devchain import DevChain, DevChainServer
+from pers.chain.devchain import DevChainServer
 from pers.chains.registry import ChainRegistry, registry_of
 from pers.config import Settings
 from pers.runtime import Runtime
 from pers.settlement.relayer import Checkpoint, Relayer
 from pers.wallets.derivation import OwnerType
 from tests.conftest import TenantHandle, create_tenant
+from tests.contracts import DEV_CHAIN_ID
 
 CACHE_DIR = Path(__file__).resolve().parents[2] / ".pers-test" / "contracts"
 ZERO = "0x" + "00" * 20
@@ -38,26 +38,13 @@ def compiled() -> dict[ContractName, CompiledContract]:
 
 
 @pytest.fixture(scope="module")
-def devchain(settings: Settings) -> Iterator[DevChainServer]:
-    server = DevChainServer(DevChain(settings.testnet_chain_id), "127.0.0.1", 0).start()
-    yield server
-    server.stop()
+def registry(settings: Settings) -> ChainRegistry:
+    return registry_of(settings)
 
 
 @pytest.fixture(scope="module")
-def chain_settings(settings: Settings, devchain: DevChainServer) -> Settings:
-    port = int(devchain.url.rsplit(":", 1)[1])
-    return settings.model_copy(update={"devchain_port": port})
-
-
-@pytest.fixture(scope="module")
-def registry(chain_settings: Settings) -> ChainRegistry:
-    return registry_of(chain_settings)
-
-
-@pytest.fixture(scope="module")
-def w3(devchain: DevChainServer) -> Web3:
-    return Web3(HTTPProvider(devchain.url, request_kwargs={"timeout": 60}))
+def w3(devchains: dict[int, DevChainServer]) -> Web3:
+    return Web3(HTTPProvider(devchains[DEV_CHAIN_ID].url, request_kwargs={"timeout": 60}))
 
 
 @dataclass

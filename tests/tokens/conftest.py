@@ -10,6 +10,7 @@ import pytest
 from eth_utils.address import to_checksum_address
 
 from tests.conftest import TenantHandle
+from tests.contracts import MAINNET_CHAIN_ID, deployed, registrable
 
 TOKENS = "/v1.7/token"
 ADMIN_TOKENS = "/v1.7/token/admin"
@@ -50,7 +51,8 @@ DEV_CHAIN_ID = 131277322940537
 
 
 def new_address() -> str:
-    """A fresh contract address in its EIP-55 checksum form."""
+    """A fresh address in its EIP-55 checksum form, with no contract behind it (the check
+    refuses it: use ``deployed`` for an address to register)."""
     return str(to_checksum_address("0x" + secrets.token_hex(20)))
 
 
@@ -79,7 +81,8 @@ async def create_token(
     headers: dict[str, str] | None = None,
     **fields: Any,
 ) -> dict[str, Any]:
-    body = {"contractAddress": new_address(), "type": token_type, **fields}
+    body = {"type": token_type, **fields}
+    body.setdefault("contractAddress", registrable(tenant.id, body))
     response = await client.post(ADMIN_TOKENS, json=body, headers=headers or tenant.admin)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
@@ -91,10 +94,17 @@ async def promote(
     tenant: TenantHandle,
     token_id: str,
     address: str | None = None,
-    chain_id: int = 137,
+    chain_id: int = MAINNET_CHAIN_ID,
 ) -> dict[str, Any]:
+    """Give the token a mainnet contract: ``address``, else one deployed for it (of its type
+    and decimals) on the tests' mainnet chain."""
+    if address is None:
+        token = await client.get(f"{TOKENS}?active=false", headers=tenant.admin)
+        assert token.status_code == 200, token.text
+        (found,) = [t for t in token.json() if t["id"] == token_id]
+        address = deployed(tenant.id, found["type"], decimals=found["decimals"], chain_id=chain_id)
     response = await client.put(
-        f"{ADMIN_TOKENS}/{token_id}/mainnet/{address or new_address()}/chain/{chain_id}",
+        f"{ADMIN_TOKENS}/{token_id}/mainnet/{address}/chain/{chain_id}",
         headers=tenant.admin,
     )
     assert response.status_code == 200, response.text

@@ -22,6 +22,7 @@ from pers.tokens import service
 from pers.tokens.errors import CreditTokenNotConfigured, TokenNotFound
 from pers.tokens.models import TokenType
 from tests.conftest import TenantHandle
+from tests.contracts import MAINNET_CHAIN_ID, deployed
 from tests.tokens.conftest import (
     ADMIN_TOKENS,
     TOKEN_FIELDS,
@@ -181,8 +182,8 @@ async def test_get_credit_token_service_returns_the_environments_view(
         await call_service(runtime, tenant, Environment.TESTNET, service.get_credit_token)
     assert missing.value.status == 422
     credit = await create_token(client, tenant, "ERC20", decimals=6, name="Points", symbol="P")
-    mainnet_address = new_address()
-    await promote(client, tenant, credit["id"], mainnet_address, chain_id=137)
+    mainnet_address = deployed(tenant.id, "ERC20", decimals=6, chain_id=MAINNET_CHAIN_ID)
+    await promote(client, tenant, credit["id"], mainnet_address, chain_id=MAINNET_CHAIN_ID)
 
     testnet = await call_service(runtime, tenant, Environment.TESTNET, service.get_credit_token)
     assert testnet == service.TokenView(
@@ -235,7 +236,11 @@ async def test_get_by_contract_address_service_matches_any_spelling_in_its_envir
 ) -> None:
     token = await create_token(client, tenant, "ERC721")
     testnet_address = token["contractAddress"]
-    mainnet_address = new_address()
+    # The operator's first mainnet contract would get the testnet one's address (same deployer,
+    # same nonce): this test wants two addresses, so it takes the second.
+    deployed(tenant.id, "ERC721", chain_id=MAINNET_CHAIN_ID)
+    mainnet_address = deployed(tenant.id, "ERC721", chain_id=MAINNET_CHAIN_ID)
+    assert mainnet_address != testnet_address
     await promote(client, tenant, token["id"], mainnet_address)
 
     async def lookup(env: Environment, address: str) -> service.TokenView:

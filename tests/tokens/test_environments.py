@@ -4,10 +4,15 @@ side of its own environment."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 
+from pers.config import ChainSetting
+from pers.runtime import Runtime
 from tests.conftest import TenantHandle
+from tests.contracts import MAINNET_CHAIN_ID, deployed
 from tests.tokens.conftest import (
     ADMIN_TOKENS,
     DEV_CHAIN_ID,
@@ -48,7 +53,7 @@ async def test_promotion_answers_the_mainnet_side_and_each_environment_sees_its_
 ) -> None:
     token = await create_token(client, tenant, "ERC721", name="Gold Club")
     await add_metadata(client, tenant, token["id"], name="Gold")
-    mainnet_address = new_address()
+    mainnet_address = deployed(tenant.id, "ERC721", chain_id=MAINNET_CHAIN_ID)
     promoted = await promote(client, tenant, token["id"], mainnet_address.lower(), chain_id=137)
     assert set(promoted) == TOKEN_FIELDS
     assert promoted["id"] == token["id"]
@@ -73,9 +78,9 @@ async def test_promotion_works_with_a_mainnet_admin_credential_too(
 ) -> None:
     token = await create_token(client, tenant, "ERC1155")
     admin_main = await mainnet_admin(client, tenant)
-    address = new_address()
+    address = deployed(tenant.id, "ERC1155", chain_id=MAINNET_CHAIN_ID)
     response = await client.put(
-        f"{ADMIN_TOKENS}/{token['id']}/mainnet/{address}/chain/1", headers=admin_main
+        f"{ADMIN_TOKENS}/{token['id']}/mainnet/{address}/chain/137", headers=admin_main
     )
     assert response.status_code == 200, response.text
     assert response.json()["contractAddress"] == address
@@ -86,20 +91,35 @@ async def test_repeating_the_same_promotion_is_a_no_op(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
     token = await create_token(client, tenant, "ERC20")
-    address = new_address()
+    address = deployed(tenant.id, "ERC20", chain_id=MAINNET_CHAIN_ID)
     first = await promote(client, tenant, token["id"], address, chain_id=137)
     again = await promote(client, tenant, token["id"], address, chain_id=137)
     assert again == first
 
 
+@pytest.fixture
+def ethereum(runtime: Runtime) -> Iterator[int]:
+    """Ethereum (chain 1) configured beside the tests' mainnet chain, never reached."""
+    settings = runtime.settings
+    saved = settings.chains
+    unreachable = ChainSetting(chain_id=1, name="Ethereum", rpc_url="http://127.0.0.1:9")
+    settings.chains = [*saved, unreachable]
+    yield 1
+    settings.chains = saved
+
+
 @pytest.mark.parametrize("change", ["address", "chain"])
 async def test_a_second_mainnet_address_is_refused(
-    client: httpx.AsyncClient, tenant: TenantHandle, change: str
+    client: httpx.AsyncClient, tenant: TenantHandle, ethereum: int, change: str
 ) -> None:
     token = await create_token(client, tenant, "ERC721")
-    address = new_address()
+    address = deployed(tenant.id, "ERC721", chain_id=MAINNET_CHAIN_ID)
     await promote(client, tenant, token["id"], address, chain_id=137)
-    other_address, other_chain = (new_address(), 137) if change == "address" else (address, 1)
+    other_address, other_chain = (
+        (deployed(tenant.id, "ERC721", chain_id=MAINNET_CHAIN_ID), 137)
+        if change == "address"
+        else (address, ethereum)
+    )
     response = await client.put(
         f"{ADMIN_TOKENS}/{token['id']}/mainnet/{other_address}/chain/{other_chain}",
         headers=tenant.admin,
@@ -113,8 +133,8 @@ async def test_mainnet_address_of_another_token_is_a_conflict(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
     first = await create_token(client, tenant, "ERC721")
-    second = await create_token(client, tenant, "ERC1155")
-    address = new_address()
+    second = await create_token(client, tenant, "ERC721")
+    address = deployed(tenant.id, "ERC721", chain_id=MAINNET_CHAIN_ID)
     await promote(client, tenant, first["id"], address)
     response = await client.put(
         f"{ADMIN_TOKENS}/{second['id']}/mainnet/{address}/chain/137", headers=tenant.admin
@@ -126,8 +146,10 @@ async def test_mainnet_address_of_another_token_is_a_conflict(
 async def test_a_token_may_keep_its_testnet_address_on_mainnet(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
-    """Deterministic deployments give a contract the same address on every chain."""
+    """Deterministic deployments give a contract the same address on every chain: here the
+    operator's first contract on each chain (same deployer, same nonce)."""
     token = await create_token(client, tenant, "ERC20")
+    assert deployed(tenant.id, "ERC20", chain_id=MAINNET_CHAIN_ID) == token["contractAddress"]
     promoted = await promote(client, tenant, token["id"], token["contractAddress"], chain_id=137)
     assert promoted["contractAddress"] == token["contractAddress"]
     assert promoted["chainId"] == 137

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.conftest import TenantHandle
+from tests.contracts import deployed
 from tests.tokens.conftest import (
     ADMIN_TOKENS,
     DEV_CHAIN_ID,
@@ -26,7 +27,7 @@ from tests.tokens.conftest import (
 async def test_admin_creates_testnet_erc20_with_every_documented_field(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
-    address = new_address()
+    address = deployed(tenant.id, "ERC20", decimals=6)
     response = await client.post(
         ADMIN_TOKENS,
         json={
@@ -78,9 +79,9 @@ async def test_pers_extensions_set_chain_name_and_symbol_at_creation(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
     token = await create_token(
-        client, tenant, "ERC20", chainId=80002, name="Coffee Points", symbol="BEAN"
+        client, tenant, "ERC20", chainId=DEV_CHAIN_ID, name="Coffee Points", symbol="BEAN"
     )
-    assert token["chainId"] == 80002
+    assert token["chainId"] == DEV_CHAIN_ID
     assert token["name"] == "Coffee Points"
     assert token["symbol"] == "BEAN"
 
@@ -88,7 +89,7 @@ async def test_pers_extensions_set_chain_name_and_symbol_at_creation(
 async def test_lowercase_address_is_stored_in_checksum_form(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
-    address = new_address()
+    address = deployed(tenant.id, "ERC721")
     token = await create_token(client, tenant, "ERC721", contractAddress=address.lower())
     assert token["contractAddress"] == address
 
@@ -143,22 +144,25 @@ async def test_same_testnet_address_twice_in_a_tenant_is_a_conflict(
     first = await create_token(client, tenant, "ERC721")
     again = await client.post(
         ADMIN_TOKENS,
-        json={"contractAddress": first["contractAddress"].lower(), "type": "ERC1155"},
+        json={"contractAddress": first["contractAddress"].lower(), "type": "ERC721"},
         headers=tenant.admin,
     )
     problem(again, 409, "TOKEN_ADDRESS_TAKEN")
     assert ids(await list_tokens(client, tenant.admin, active="false")) == {first["id"]}
 
 
-async def test_two_tenants_may_register_the_same_contract(
+async def test_another_tenants_contract_is_refused_its_owner_is_not_our_operator(
     client: httpx.AsyncClient, tenant: TenantHandle, other_tenant: TenantHandle
 ) -> None:
+    """A contract has one owner, so only the tenant whose operator owns it can register it."""
     mine = await create_token(client, tenant, "ERC1155")
-    theirs = await create_token(
-        client, other_tenant, "ERC1155", contractAddress=mine["contractAddress"]
+    theirs = await client.post(
+        ADMIN_TOKENS,
+        json={"contractAddress": mine["contractAddress"], "type": "ERC1155"},
+        headers=other_tenant.admin,
     )
-    assert theirs["id"] != mine["id"]
-    assert theirs["contractAddress"] == mine["contractAddress"]
+    problem(theirs, 422, "CONTRACT_OPERATOR_MISMATCH")
+    assert await list_tokens(client, other_tenant.admin, active="false") == []
 
 
 async def test_users_and_systems_cannot_create_tokens(
@@ -180,7 +184,7 @@ async def test_users_and_systems_cannot_create_tokens(
 async def test_token_creation_replays_with_the_same_idempotency_key(
     client: httpx.AsyncClient, tenant: TenantHandle
 ) -> None:
-    body = {"contractAddress": new_address(), "type": "ERC721"}
+    body = {"contractAddress": deployed(tenant.id, "ERC721"), "type": "ERC721"}
     headers = {**tenant.admin, "Idempotency-Key": f"token-{uuid.uuid4()}"}
     first = await client.post(ADMIN_TOKENS, json=body, headers=headers)
     second = await client.post(ADMIN_TOKENS, json=body, headers=headers)

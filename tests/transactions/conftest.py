@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-from eth_utils.address import to_checksum_address
 
 from tests.conftest import TenantHandle
+from tests.contracts import registrable
 
 DEV_CHAIN_ID = 131277322940537
 PROBLEM = "application/problem+json"
-
-
-def new_address() -> str:
-    return str(to_checksum_address("0x" + secrets.token_hex(20)))
 
 
 def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -40,7 +35,8 @@ class Economy:
         return self.tenant.admin
 
     async def token(self, token_type: str, **fields: Any) -> dict[str, Any]:
-        body = {"contractAddress": new_address(), "type": token_type, **fields}
+        body = {"type": token_type, **fields}
+        body.setdefault("contractAddress", registrable(self.tenant.id, body))
         response = await self.client.post("/v1.7/token/admin", json=body, headers=self.admin)
         assert response.status_code == 201, response.text
         created: dict[str, Any] = response.json()
@@ -123,7 +119,8 @@ async def economy(client: httpx.AsyncClient, tenant: TenantHandle) -> Economy:
         "/v1.7/tenant/admin", json={"allowJWTForUnauthenticatedUsers": True}, headers=tenant.admin
     )
     assert allow.status_code == 200, allow.text
-    body = {"contractAddress": new_address(), "type": "ERC20", "decimals": 2, "symbol": "PTS"}
+    body = {"type": "ERC20", "decimals": 2, "symbol": "PTS"}
+    body["contractAddress"] = registrable(tenant.id, body)
     response = await client.post("/v1.7/token/admin", json=body, headers=tenant.admin)
     assert response.status_code == 201, response.text
     return Economy(client, tenant, response.json())

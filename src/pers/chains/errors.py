@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pers.errors import BusinessRuleViolation, Conflict, NotFound
+from pers.errors import BusinessRuleViolation, Conflict, NotFound, ServiceUnavailable
 
 
 class ChainNotFound(NotFound):
@@ -21,3 +21,13 @@ class ContractNotFound(NotFound):
 class ContractAlreadyRegistered(Conflict):
     code = "CONTRACT_ALREADY_REGISTERED"
     title = "The tenant already registered a contract at this address on this chain"
+
+
+class ChainUnavailable(ServiceUnavailable):
+    code = "CHAIN_UNAVAILABLE"
+    title = "The chain could not be reached; try again"
+
+
+class ChainEnvironmentMismatch(BusinessRuleViolation):
+    code = "CHAIN_ENVIRONMENT_MISMATCH"
+    title = "The chain does not serve this environment's side of a token"

@@ -36,3 +36,23 @@ class MainnetAddressAlreadySet(Conflict):
 class TokenMetadataNotSupported(BusinessRuleViolation):
     code = "TOKEN_METADATA_NOT_SUPPORTED"
     title = "Credit (ERC20) tokens have no item metadata"
+
+
+class ContractNotDeployed(BusinessRuleViolation):
+    code = "CONTRACT_NOT_DEPLOYED"
+    title = "No contract code at this address on the chain"
+
+
+class ContractInterfaceMissing(BusinessRuleViolation):
+    code = "CONTRACT_INTERFACE_MISSING"
+    title = "The contract does not offer the interface settlement calls for this token type"
+
+
+class ContractOperatorMismatch(BusinessRuleViolation):
+    code = "CONTRACT_OPERATOR_MISMATCH"
+    title = "The contract's owner is not the tenant's operator"
+
+
+class ContractDecimalsMismatch(BusinessRuleViolation):
+    code = "CONTRACT_DECIMALS_MISMATCH"
+    title = "The contract's decimals differ from the token's"

@@ -260,9 +260,14 @@ def type_read(v: TokenTypeView) -> TokenTypeRead:
 async def create_token(
     body: TokenCreate, session: Session, rt: Rt, ctx: RequestContext = Depends(ADMIN)
 ) -> TokenRead:
-    """Register a token contract on testnet; it can later get a mainnet address. The answer
-    shows the testnet side. A new token is active, except an ERC20 while another ERC20 is the
-    active credit token: it starts inactive (409 on activation until the other is off)."""
+    """Register a token contract on testnet; it can later get a mainnet address. The chain is
+    asked first: code must exist at the address (422 `CONTRACT_NOT_DEPLOYED`), offer pers's
+    operator interface for its type (422 `CONTRACT_INTERFACE_MISSING`), be owned by the
+    tenant's operator (422 `CONTRACT_OPERATOR_MISMATCH`, naming it) and, for an ERC20, have the
+    registered decimals (422 `CONTRACT_DECIMALS_MISMATCH`); an unreachable chain answers 503
+    `CHAIN_UNAVAILABLE`. The answer shows the testnet side. A new token is active, except an
+    ERC20 while another ERC20 is the active credit token: it starts inactive (409 on activation
+    until the other is off)."""
     detail = await service.create_token(
         session,
         rt,
@@ -285,16 +290,19 @@ async def create_token(
 )
 async def set_mainnet_address(
     session: Session,
+    rt: Rt,
     id: uuid.UUID,
     contractAddress: str = Path(max_length=42),
     chainId: int = Path(gt=0, le=MAX_CHAIN_ID),
     ctx: RequestContext = Depends(ADMIN),
 ) -> TokenRead:
-    """Give the token its mainnet contract; the answer shows the mainnet side. Until then the
-    token does not exist for mainnet requests. The same address again is a no-op; another one
-    answers 409 `TOKEN_MAINNET_ADDRESS_ALREADY_SET`."""
+    """Give the token its mainnet contract on a configured chain that is not a testnet (422
+    `CHAIN_NOT_CONFIGURED`, `CHAIN_ENVIRONMENT_MISMATCH`); the chain must confirm the contract
+    as for the registration (422 `CONTRACT_*`, 503 `CHAIN_UNAVAILABLE`). The answer shows the
+    mainnet side. Until then the token does not exist for mainnet requests. The same address
+    again is a no-op; another one answers 409 `TOKEN_MAINNET_ADDRESS_ALREADY_SET`."""
     detail = await service.set_mainnet_address(
-        session, ctx, id, contract_address=contractAddress, chain_id=chainId
+        session, rt, ctx, id, contract_address=contractAddress, chain_id=chainId
     )
     return token_read(detail)
 

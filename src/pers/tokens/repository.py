@@ -185,8 +185,11 @@ async def update_token(
         raise UniqueTaken(_constraint(exc)) from exc
 
 
-async def refresh(session: AsyncSession, row: Token | TokenMetadata) -> None:
-    await session.refresh(row)
+async def refresh(
+    session: AsyncSession, row: Token | TokenMetadata, *, for_update: bool = False
+) -> None:
+    """Reload ``row``; ``for_update`` locks it (``SELECT ... FOR UPDATE``) as it reloads."""
+    await session.refresh(row, with_for_update=True if for_update else None)
 
 
 async def next_metadata_incremental_id(

@@ -1,6 +1,10 @@
 """Tokens: the tenant's contracts (credits, status, rewards), their item metadata and the
 token type descriptions, each served for the environment of the request.
 
+A contract address given by an admin is checked on its chain before anything is written (see
+``verify_contract``): code exists there, it offers the interface settlement calls, and its
+owner is the tenant's operator. The check asks the chain before any lock is taken.
+
 Lock order: a token row (``FOR UPDATE``, or the metadata counter UPDATE) before the tenant's
 credit slot (an advisory lock); token creation takes the credit slot only.
 """
@@ -16,14 +20,26 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.auth.context import PrincipalKind, RequestContext
-from pers.errors import Conflict, ValidationFailed
+from pers.chain import probe
+from pers.chain.rpc import ChainUnavailable as RpcUnavailable
+from pers.chains import service as chains
+from pers.chains.errors import ChainEnvironmentMismatch, ChainUnavailable
+from pers.chains.registry import Chain
+from pers.config import Settings
+from pers.errors import Conflict, PersError, ValidationFailed
 from pers.kit.addresses import checksum_address
 from pers.kit.enums import Environment
 from pers.kit.ids import uuid7
+from pers.ledger import service as ledger
 from pers.runtime import Runtime
 from pers.tokens import repository
+from pers.tokens.abis import CONTRACT_OF
 from pers.tokens.addresses import ZERO_ADDRESS
 from pers.tokens.errors import (
+    ContractDecimalsMismatch,
+    ContractInterfaceMissing,
+    ContractNotDeployed,
+    ContractOperatorMismatch,
     CreditTokenAlreadyActive,
     CreditTokenNotConfigured,
     MainnetAddressAlreadySet,
@@ -220,22 +236,26 @@ def _taken(exc: repository.UniqueTaken, address: str, env: Environment) -> Excep
 
 
 async def _other_active_credit(
-    session: AsyncSession, ctx: RequestContext, env: Environment, token_id: uuid.UUID
+    session: AsyncSession, tenant_id: uuid.UUID, env: Environment, token_id: uuid.UUID
 ) -> uuid.UUID | None:
     """Under the tenant's credit lock: the id of another active ERC20 in ``env``, if any."""
-    await repository.lock_credit_slot(session, ctx.tenant)
-    active = await repository.active_credit_token(session, ctx.tenant, env)
+    await repository.lock_credit_slot(session, tenant_id)
+    active = await repository.active_credit_token(session, tenant_id, env)
     return active.id if active is not None and active.id != token_id else None
 
 
-def _resolve_decimals(token_type: TokenType, decimals: int | None) -> int:
+def resolve_decimals(
+    token_type: TokenType, decimals: int | None, *, field: str = "body.decimals"
+) -> int:
+    """A token's decimals: ERC20 0..36, 18 when not given; NFTs none (omitted or 0). 400
+    ``VALIDATION_ERROR`` naming ``field`` otherwise."""
     if token_type is TokenType.ERC20:
         value = DEFAULT_ERC20_DECIMALS if decimals is None else decimals
         if not 0 <= value <= MAX_DECIMALS:
-            raise _invalid("body.decimals", f"must be between 0 and {MAX_DECIMALS}")
+            raise _invalid(field, f"must be between 0 and {MAX_DECIMALS}")
         return value
     if decimals not in (None, 0):
-        raise _invalid("body.decimals", f"{token_type} tokens have no decimals")
+        raise _invalid(field, f"{token_type} tokens have no decimals")
     return 0
 
 
@@ -255,7 +275,121 @@ def _address(value: str, field: str, *, contract: bool = True) -> str:
     return checksummed
 
 
+# --- the chain check --------------------------------------------------------------------------
+
+
+def side_chain(settings: Settings, env: Environment, chain_id: int) -> Chain:
+    """The chain of a token's ``env`` side: a configured chain (422 ``CHAIN_NOT_CONFIGURED``),
+    a testnet for the testnet side and not one for the mainnet side (422
+    ``CHAIN_ENVIRONMENT_MISMATCH``: testnet credentials must never move value on a real chain,
+    and mainnet balances must not live on a test chain)."""
+    chain = chains.configured_chain(settings, chain_id)
+    if chain.is_testnet != (env is Environment.TESTNET):
+        kind = "a testnet" if chain.is_testnet else "not a testnet"
+        needed = "a testnet" if env is Environment.TESTNET else "a chain that is not a testnet"
+        raise ChainEnvironmentMismatch(
+            f"chain {chain_id} is {kind}: the {env} side of a token needs {needed}",
+            chainId=chain_id,
+        )
+    return chain
+
+
+def _rejected(exc: probe.ContractRejected, chain: Chain, address: str, operator: str) -> PersError:
+    where = {"chainId": chain.chain_id, "contractAddress": address}
+    match exc.reason:
+        case probe.Rejection.NOT_DEPLOYED:
+            return ContractNotDeployed(exc.detail, **where)
+        case probe.Rejection.OPERATOR_MISMATCH:
+            return ContractOperatorMismatch(
+                exc.detail, operatorAddress=operator, ownerAddress=exc.owner, **where
+            )
+        case probe.Rejection.DECIMALS_MISMATCH:
+            return ContractDecimalsMismatch(exc.detail, contractDecimals=exc.decimals, **where)
+        case probe.Rejection.INTERFACE_MISSING:
+            return ContractInterfaceMissing(exc.detail, function=exc.function, **where)
+
+
+async def verify_contract(
+    rt: Runtime,
+    tenant_id: uuid.UUID,
+    chain: Chain,
+    *,
+    contract_address: str,
+    token_type: TokenType,
+    decimals: int,
+) -> None:
+    """Ask ``chain`` whether the contract at ``contract_address`` is a ``token_type`` token
+    settlement can drive for this tenant: code there, pers's operator interface, ``owner()``
+    the tenant's operator (its issuer wallet), ERC20 ``decimals()`` equal to ``decimals``. 422
+    ``CONTRACT_NOT_DEPLOYED``, ``CONTRACT_INTERFACE_MISSING``, ``CONTRACT_OPERATOR_MISMATCH``
+    (naming the operator to hand the ownership to) or ``CONTRACT_DECIMALS_MISMATCH``; 503
+    ``CHAIN_UNAVAILABLE`` when the chain cannot be asked."""
+    operator = ledger.issuer_address(rt.wallets, tenant_id)
+    try:
+        w3 = await rt.rpc.client(chain.rpc_url)
+        await probe.check_token_contract(
+            w3,
+            chain_id=chain.chain_id,
+            address=contract_address,
+            kind=CONTRACT_OF[token_type],
+            operator=operator,
+            decimals=decimals if token_type is TokenType.ERC20 else None,
+        )
+    except RpcUnavailable as exc:
+        raise ChainUnavailable(
+            f"chain {chain.chain_id} could not be asked about the contract ({exc}); try again",
+            chainId=chain.chain_id,
+        ) from None
+    except probe.ContractRejected as exc:
+        raise _rejected(exc, chain, contract_address, operator) from None
+
+
 # --- tokens -----------------------------------------------------------------------------------
+
+
+async def _register(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    now: datetime,
+    *,
+    token_type: TokenType,
+    address: str,
+    chain_id: int,
+    decimals: int,
+    abi_url: str | None,
+    name: str | None,
+    symbol: str | None,
+) -> Token:
+    token_id = uuid7()
+    is_active = True
+    if token_type is TokenType.ERC20:
+        is_active = (
+            await _other_active_credit(session, tenant_id, Environment.TESTNET, token_id) is None
+        )
+    token = Token(
+        tenant_id=tenant_id,
+        id=token_id,
+        type=token_type,
+        name=name,
+        symbol=symbol,
+        decimals=decimals,
+        abi_url=abi_url,
+        is_gallery=False,
+        testnet_contract_address=address,
+        testnet_chain_id=chain_id,
+        testnet_is_active=is_active,
+        mainnet_contract_address=None,
+        mainnet_chain_id=None,
+        mainnet_is_active=False,
+        last_metadata_incremental_id=0,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        await repository.add_token(session, token)
+    except repository.UniqueTaken as exc:
+        raise _taken(exc, address, Environment.TESTNET) from exc
+    return token
 
 
 async def create_token(
@@ -272,65 +406,119 @@ async def create_token(
     symbol: str | None = None,
 ) -> TokenDetail:
     """Register a testnet token contract (``chain_id`` defaults to the deployment's testnet
-    chain). It starts active, except an ERC20 while another ERC20 is the active credit token:
-    that one starts inactive, so registering a replacement never takes the current one down."""
+    chain) once the chain confirms it (``verify_contract``). It starts active, except an ERC20
+    while another ERC20 is the active credit token: that one starts inactive, so registering a
+    replacement never takes the current one down."""
     address = _address(contract_address, "body.contractAddress")
-    token_decimals = _resolve_decimals(token_type, decimals)
-    token_id = uuid7()
-    is_active = True
-    if token_type is TokenType.ERC20:
-        is_active = await _other_active_credit(session, ctx, Environment.TESTNET, token_id) is None
-    token = Token(
-        tenant_id=ctx.tenant,
-        id=token_id,
-        type=token_type,
-        name=name,
-        symbol=symbol,
+    token_decimals = resolve_decimals(token_type, decimals)
+    chain = side_chain(
+        rt.settings,
+        Environment.TESTNET,
+        rt.settings.testnet_chain_id if chain_id is None else chain_id,
+    )
+    await verify_contract(
+        rt,
+        ctx.tenant,
+        chain,
+        contract_address=address,
+        token_type=token_type,
+        decimals=token_decimals,
+    )
+    token = await _register(
+        session,
+        ctx.tenant,
+        ctx.now,
+        token_type=token_type,
+        address=address,
+        chain_id=chain.chain_id,
         decimals=token_decimals,
         abi_url=abi_url,
-        is_gallery=False,
-        testnet_contract_address=address,
-        testnet_chain_id=rt.settings.testnet_chain_id if chain_id is None else chain_id,
-        testnet_is_active=is_active,
-        mainnet_contract_address=None,
-        mainnet_chain_id=None,
-        mainnet_is_active=False,
-        last_metadata_incremental_id=0,
-        created_at=ctx.now,
-        updated_at=ctx.now,
+        name=name,
+        symbol=symbol,
     )
-    try:
-        await repository.add_token(session, token)
-    except repository.UniqueTaken as exc:
-        raise _taken(exc, address, Environment.TESTNET) from exc
     return await _detail(session, ctx, token, Environment.TESTNET)
+
+
+async def register_deployed_token(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    now: datetime,
+    *,
+    token_type: TokenType,
+    contract_address: str,
+    chain_id: int,
+    decimals: int,
+    name: str,
+    symbol: str,
+) -> TokenView:
+    """Register, on its testnet side, a contract pers itself deployed for the tenant (with the
+    operator key, from pers's own bytecode): as ``create_token`` would, without asking the chain
+    again. The caller has bound the session to the tenant."""
+    address = _address(contract_address, "contractAddress")
+    token = await _register(
+        session,
+        tenant_id,
+        now,
+        token_type=token_type,
+        address=address,
+        chain_id=chain_id,
+        decimals=resolve_decimals(token_type, decimals),
+        abi_url=None,
+        name=name,
+        symbol=symbol,
+    )
+    return _view(token, Environment.TESTNET)
+
+
+def _mainnet_set(token: Token, address: str, chain_id: int) -> bool:
+    """Whether ``token`` already has this mainnet contract; 409 when it has another."""
+    if token.mainnet_contract_address is None:
+        return False
+    if (token.mainnet_contract_address, token.mainnet_chain_id) != (address, chain_id):
+        raise MainnetAddressAlreadySet(
+            f"token {token.id} is on mainnet at {token.mainnet_contract_address} "
+            f"(chain {token.mainnet_chain_id})"
+        )
+    return True
 
 
 async def set_mainnet_address(
     session: AsyncSession,
+    rt: Runtime,
     ctx: RequestContext,
     token_id: uuid.UUID,
     *,
     contract_address: str,
     chain_id: int,
 ) -> TokenDetail:
-    """Give a token its mainnet contract; answers the token as mainnet sees it. Repeating the
-    call with the same address and chain is a no-op; another address is refused, because
-    mainnet balances and history refer to the first one."""
+    """Give a token its mainnet contract, on a configured chain that is not a testnet, once
+    that chain confirms it (``verify_contract``); answers the token as mainnet sees it.
+    Repeating the call with the same address and chain is a no-op; another address is refused,
+    because mainnet balances and history refer to the first one."""
     address = _address(contract_address, "path.contractAddress")
-    token = await repository.get_token_any_env(session, ctx.tenant, token_id, for_update=True)
+    chain = side_chain(rt.settings, Environment.MAINNET, chain_id)
+    token = await repository.get_token_any_env(session, ctx.tenant, token_id)
     if token is None:
         raise TokenNotFound(f"no token {token_id} in this tenant")
-    if token.mainnet_contract_address is not None:
-        if (token.mainnet_contract_address, token.mainnet_chain_id) != (address, chain_id):
-            raise MainnetAddressAlreadySet(
-                f"token {token_id} is on mainnet at {token.mainnet_contract_address} "
-                f"(chain {token.mainnet_chain_id})"
-            )
+    if _mainnet_set(token, address, chain_id):
+        return await _detail(session, ctx, token, Environment.MAINNET)
+    # Asked before the token row is locked: a slow chain must not hold the row.
+    await verify_contract(
+        rt,
+        ctx.tenant,
+        chain,
+        contract_address=address,
+        token_type=token.type,
+        decimals=token.decimals,
+    )
+    await repository.refresh(session, token, for_update=True)
+    if _mainnet_set(token, address, chain_id):
         return await _detail(session, ctx, token, Environment.MAINNET)
     is_active = True
     if token.type is TokenType.ERC20:
-        is_active = await _other_active_credit(session, ctx, Environment.MAINNET, token.id) is None
+        is_active = (
+            await _other_active_credit(session, ctx.tenant, Environment.MAINNET, token.id) is None
+        )
     try:
         await repository.update_token(
             session,
@@ -359,7 +547,7 @@ async def toggle_active(
     token = await _require(session, ctx, token_id, for_update=True)
     activate = not token.is_active_in(env)
     if activate and token.type is TokenType.ERC20:
-        other = await _other_active_credit(session, ctx, env, token.id)
+        other = await _other_active_credit(session, ctx.tenant, env, token.id)
         if other is not None:
             raise CreditTokenAlreadyActive(
                 f"token {other} is the active credit token on {env}; deactivate it first",
