@@ -158,7 +158,9 @@ class World:
         await self.mark(tx["id"], "succeeded", "0x" + bytes(receipt["transactionHash"]).hex())
 
 
-def send(w3: Web3, account: LocalAccount, call: ContractFunction | ContractConstructor) -> TxReceipt:
+def send(
+    w3: Web3, account: LocalAccount, call: ContractFunction | ContractConstructor
+) -> TxReceipt:
     params = {"from": account.address, "nonce": w3.eth.get_transaction_count(account.address)}
     transaction = call.build_transaction(params)  # type: ignore[arg-type]
     raw = account.sign_transaction(dict(transaction)).raw_transaction
@@ -167,9 +169,7 @@ def send(w3: Web3, account: LocalAccount, call: ContractFunction | ContractConst
     return receipt
 
 
-def deploy(
-    w3: Web3, operator: LocalAccount, build: CompiledContract, *args: Any
-) -> Contract:
+def deploy(w3: Web3, operator: LocalAccount, build: CompiledContract, *args: Any) -> Contract:
     factory = w3.eth.contract(abi=build.abi, bytecode=build.bytecode)
     address = send(w3, operator, factory.constructor(*args))["contractAddress"]
     assert address is not None

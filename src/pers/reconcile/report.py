@@ -59,6 +59,7 @@ def as_json(report: Report) -> dict[str, Any]:
             for e in report.in_flight
         ],
         "problems": list(report.problems),
+        "notes": list(report.notes),
         "chains": [
             {
                 "chainId": c.chain_id,
@@ -155,6 +156,8 @@ def as_text(report: Report) -> str:
         lines.append("")
     for problem in report.problems:
         lines.append(f"problem: {problem}")
+    for note in report.notes:
+        lines.append(f"note: {note}")
     for chain in report.chains:
         missing = (
             f"; no contract at {', '.join(chain.missing_contracts)}"

@@ -16,6 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from pers.kit.enums import Environment
 from pers.tenants.models import Tenant
+from pers.tokens.models import Token
 from pers.transactions.models import Transaction, TransactionStatus
 
 IN_FLIGHT = (
@@ -133,6 +134,32 @@ async def tokens_seen(
         TokenSeen(Environment(env), chain, tok, kind)
         for env, chain, tok, kind in await session.execute(stmt)
     ]
+
+
+async def registered_tokens(
+    session: AsyncSession, tenant_id: uuid.UUID, environment: Environment | None
+) -> list[TokenSeen]:
+    """The tenant's token contracts, used or not: a contract nobody moved through the ledger
+    can still hold what someone minted on chain."""
+    rows = await session.execute(
+        select(
+            Token.type,
+            Token.testnet_contract_address,
+            Token.testnet_chain_id,
+            Token.mainnet_contract_address,
+            Token.mainnet_chain_id,
+        ).where(Token.tenant_id == tenant_id)
+    )
+    found: list[TokenSeen] = []
+    for kind, testnet_address, testnet_chain, mainnet_address, mainnet_chain in rows:
+        sides = [
+            (Environment.TESTNET, testnet_address, testnet_chain),
+            (Environment.MAINNET, mainnet_address, mainnet_chain),
+        ]
+        for env, address, chain in sides:
+            if address is not None and environment in (None, env):
+                found.append(TokenSeen(env, chain, address.lower(), str(kind.value)))
+    return found
 
 
 async def failed_intents(

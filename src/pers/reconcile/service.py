@@ -116,6 +116,9 @@ class Report:
     in_flight: list[InFlight] = field(default_factory=list)
     # Settled transactions that cannot be reconciled (they name no chain).
     problems: list[str] = field(default_factory=list)
+    # What was not read and why (a chain only unsettled intents or registered tokens name
+    # that the settings do not configure).
+    notes: list[str] = field(default_factory=list)
     chains: list[ChainSummary] = field(default_factory=list)
     holders: int = 0  # (tenant, token, token id, holder) positions compared
     seconds: float = 0.0
@@ -155,7 +158,9 @@ class _ChainState:
 async def reconcile(
     db: Database, settings: Settings, wallets: WalletDeriver, options: Options | None = None
 ) -> Report:
-    """Compare; raises ``ReconcileError`` or ``ChainReadError`` when it cannot."""
+    """Compare; raises ``ReconcileError`` (a tenant that does not exist, settled transactions
+    on a chain the settings do not configure) or ``ChainReadError`` (a chain unreachable or
+    answering nonsense) when it cannot."""
     options = options or Options()
     started = time.perf_counter()
     report = Report()
@@ -164,14 +169,23 @@ async def reconcile(
     by_chain: dict[int, dict[str, str]] = defaultdict(dict)
     for (chain_id, token), kind in ledger.token_types.items():
         by_chain[chain_id][token] = kind
+    settled_chains = {group[2] for group, positions in ledger.groups.items() if positions}
     readers = []
     for chain_id in sorted(by_chain):
         chain = registry.get(chain_id)
-        if chain is None:
+        if chain is not None:
+            readers.append((chain_id, chain.name, chain.rpc_url))
+        elif chain_id in settled_chains:
             raise ReconcileError(
-                f"transactions name chain {chain_id}, which is not configured (PERS_CHAINS)"
+                f"succeeded transactions name chain {chain_id}, which is not configured "
+                "(PERS_CHAINS)"
             )
-        readers.append((chain_id, chain.name, chain.rpc_url))
+        else:
+            report.notes.append(
+                f"chain {chain_id} is not configured: {len(by_chain[chain_id])} token "
+                "contract(s) on it, with nothing settled, were not read"
+            )
+            ledger.groups = {g: p for g, p in ledger.groups.items() if g[2] != chain_id}
     states = await asyncio.gather(
         *(
             _read_chain(chain_id, name, url, by_chain[chain_id], ledger, options)
@@ -205,6 +219,7 @@ async def _read_ledger(
             await set_tenant(session, tenant_id)
             issuer = issuer_address(wallets, tenant_id)
             tokens = await repository.tokens_seen(session, tenant_id, options.environment)
+            tokens += await repository.registered_tokens(session, tenant_id, options.environment)
             settled = await repository.settled_balances(
                 session, tenant_id, options.environment, issuer
             )
