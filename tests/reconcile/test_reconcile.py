@@ -18,6 +18,7 @@ from pers.config import Settings
 from pers.kit.enums import Environment
 from pers.reconcile import report as rendering
 from pers.reconcile.service import ChainReadError, Options, ReconcileError, reconcile
+from tests.conftest import create_tenant
 from tests.reconcile.conftest import ZERO, World
 from tests.transactions.conftest import DEV_CHAIN_ID
 
@@ -174,6 +175,7 @@ async def test_a_stray_mint_and_a_missing_effect_are_exact_differences(
     assert {d.environment for d in found.differences} == {Environment.TESTNET}
     assert {d.chain_id for d in found.differences} == {DEV_CHAIN_ID}
     # Every tenant (no filter): this tenant's differences are among them.
+    await create_tenant(world.client, "Another")
     everyone = await reconcile(world.runtime.db, chain_settings, world.runtime.wallets)
     assert everyone.tenants > 1
     assert [d for d in everyone.differences if d.tenant_id == world.tenant.id] == (
