@@ -199,7 +199,10 @@ async def test_a_stray_mint_and_a_missing_effect_are_exact_differences(
         ("ERC1155", str(coffee), outsider, "0", "2", "2"),
         ("ERC1155", "99", outsider, "0", "5", "5"),
     }
-    assert body["differences"][0]["tokenAddress"] == world.tokens["ERC20"]["contractAddress"]
+    assert {(d["tokenType"], d["tokenAddress"]) for d in body["differences"]} == {
+        ("ERC20", world.tokens["ERC20"]["contractAddress"]),
+        ("ERC1155", world.tokens["ERC1155"]["contractAddress"]),
+    }
     code, out, _err = await run_cli(
         monkeypatch, capsys, chain_settings, owner_url, "--tenant", str(world.tenant.id)
     )
