@@ -104,7 +104,8 @@ async def test_settled_ledger_and_chain_agree(
     assert found.differences == []
     assert found.failed == []
     assert found.problems == []
-    assert found.clean and found.exit_code == 0
+    assert found.clean
+    assert found.exit_code == 0
     assert found.in_flight_total == 1
     # credits: me, cafe; coffee: me, cafe; gold: my id
     assert found.holders == 5
@@ -119,7 +120,8 @@ async def test_settled_ledger_and_chain_agree(
     assert code == 0, out
     body = json.loads(out)
     assert body["clean"] is True
-    assert body["differences"] == [] and body["failed"] == []
+    assert body["differences"] == []
+    assert body["failed"] == []
     assert body["summary"]["inFlight"] == 1
     assert body["inFlight"] == [
         {
@@ -170,7 +172,8 @@ async def test_a_stray_mint_and_a_missing_effect_are_exact_differences(
     )
     got = rows(found)
     assert sorted(got, key=lambda r: (r[0] != "ERC20", r[1] or 0, r[2].lower())) == expected
-    assert found.failed == [] and found.exit_code == 1
+    assert found.failed == []
+    assert found.exit_code == 1
     assert {d.tenant_id for d in found.differences} == {world.tenant.id}
     assert {d.environment for d in found.differences} == {Environment.TESTNET}
     assert {d.chain_id for d in found.differences} == {DEV_CHAIN_ID}
@@ -325,7 +328,9 @@ async def test_an_environment_filter_leaves_the_other_out(
         world.runtime.wallets,
         Options(tenant=world.tenant.id, environment=Environment.MAINNET),
     )
-    assert mainnet.clean and mainnet.chains == [] and mainnet.holders == 0
+    assert mainnet.clean
+    assert mainnet.chains == []
+    assert mainnet.holders == 0
     testnet = await reconcile(
         world.runtime.db,
         chain_settings,
@@ -418,7 +423,8 @@ async def test_a_chain_missing_from_the_settings_is_a_usage_error(
     found = await reconcile(
         world.runtime.db, elsewhere, world.runtime.wallets, Options(tenant=world.tenant.id)
     )
-    assert found.clean and found.chains == []
+    assert found.clean
+    assert found.chains == []
     assert found.notes == [
         f"chain {DEV_CHAIN_ID} is not configured: 3 token contract(s) on it, with nothing "
         "settled, were not read"
