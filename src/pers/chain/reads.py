@@ -47,8 +47,9 @@ BALANCE_OF_BATCH = keccak(text="balanceOfBatch(address[],uint256[])")[:4]
 # EIP-170 (24,576 bytes; nodes enforce it in eth_call too): 64 bytes per read gives at most
 # 384. 256 leaves room and keeps the code deposit (200 gas a byte) near 3.3M gas.
 READS_PER_CALL = 256
-# balanceOfBatch answers through plain return data: only gas bounds it.
-BATCH_PAIRS_PER_CALL = 500
+# balanceOfBatch answers through plain return data, but snekmate's erc1155 (our reward
+# contract) takes at most 128 pairs (its _BATCH_SIZE); more reverts.
+BATCH_PAIRS_PER_CALL = 128
 
 
 def _assemble(program: Sequence[str | tuple[str, int | str]]) -> bytes:
@@ -149,6 +150,19 @@ def _chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
         yield items[start : start + size]
 
 
+async def gather_all(calls: Iterable[Awaitable[T]]) -> list[T]:
+    """``asyncio.gather``, except that the first failure cancels the calls still running
+    (and waits for them) before it propagates: nothing is left talking to a closed session."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 def _word(value: int) -> bytes:
     return value.to_bytes(32, "big")
 
@@ -209,7 +223,7 @@ class ChainReader:
             )
             return token, len(code) > 0
 
-        return dict(await asyncio.gather(*(one(t) for t in tokens)))
+        return dict(await gather_all(one(t) for t in tokens))
 
     async def movements(
         self, tokens: Sequence[str], first: int, last: int, step: int
@@ -220,7 +234,7 @@ class ChainReader:
         if not tokens or last < first:
             return []
         ranges = [(lo, min(lo + step - 1, last)) for lo in range(first, last + 1, step)]
-        found = await asyncio.gather(*(self._logs(list(tokens), lo, hi) for lo, hi in ranges))
+        found = await gather_all(self._logs(list(tokens), lo, hi) for lo, hi in ranges)
         return [movement for chunk in found for movement in chunk]
 
     async def _logs(self, tokens: list[str], lo: int, hi: int) -> list[Movement]:
@@ -236,8 +250,8 @@ class ChainReader:
             if hi == lo:
                 raise
             middle = (lo + hi) // 2
-            halves = await asyncio.gather(
-                self._logs(tokens, lo, middle), self._logs(tokens, middle + 1, hi)
+            halves = await gather_all(
+                [self._logs(tokens, lo, middle), self._logs(tokens, middle + 1, hi)]
             )
             return halves[0] + halves[1]
         return [movement for entry in logs for movement in _parse(entry)]
@@ -265,11 +279,8 @@ class ChainReader:
     async def _read_all(
         self, token: str, selector: bytes, args: Sequence[int], block: int
     ) -> list[tuple[bool, int]]:
-        parts = await asyncio.gather(
-            *(
-                self._reader(token, selector, chunk, block)
-                for chunk in _chunks(args, READS_PER_CALL)
-            )
+        parts = await gather_all(
+            self._reader(token, selector, chunk, block) for chunk in _chunks(args, READS_PER_CALL)
         )
         return [answer for part in parts for answer in part]
 
@@ -316,7 +327,7 @@ class ChainReader:
                 raise ChainReadError(f"{self.where}: {token}.balanceOfBatch: wrong length")
             return list(values)
 
-        parts = await asyncio.gather(*(batch(c) for c in _chunks(pairs, BATCH_PAIRS_PER_CALL)))
+        parts = await gather_all(batch(c) for c in _chunks(pairs, BATCH_PAIRS_PER_CALL))
         values = [value for part in parts for value in part]
         return dict(zip(pairs, values, strict=True))
 

@@ -13,7 +13,6 @@ of the settled ledger while intents are in flight; the report says how many ther
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections import defaultdict
@@ -21,7 +20,7 @@ from dataclasses import dataclass, field
 
 from eth_utils.address import to_checksum_address
 
-from pers.chain.reads import ZERO_ADDRESS, ChainReader, ChainReadError
+from pers.chain.reads import ZERO_ADDRESS, ChainReader, ChainReadError, gather_all
 from pers.chains.registry import registry_of
 from pers.config import Settings
 from pers.db import Database, set_tenant
@@ -186,11 +185,9 @@ async def reconcile(
                 "contract(s) on it, with nothing settled, were not read"
             )
             ledger.groups = {g: p for g, p in ledger.groups.items() if g[2] != chain_id}
-    states = await asyncio.gather(
-        *(
-            _read_chain(chain_id, name, url, by_chain[chain_id], ledger, options)
-            for chain_id, name, url in readers
-        )
+    states = await gather_all(
+        _read_chain(chain_id, name, url, by_chain[chain_id], ledger, options)
+        for chain_id, name, url in readers
     )
     chain_states = {state.summary.chain_id: state for state in states}
     report.chains = [state.summary for state in states]
@@ -299,7 +296,7 @@ async def _read_chain(
                 found = await reader.erc20_balances(token, holders, block)
                 balances[token] = {(holder, 0): value for holder, value in found.items()}
 
-        await asyncio.gather(*(read(token) for token in present))
+        await gather_all(read(token) for token in present)
     reads = sum(len(b) for b in balances.values()) + sum(len(o) for o in owners.values())
     summary = ChainSummary(
         chain_id=chain_id,
