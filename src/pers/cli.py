@@ -6,10 +6,12 @@ import argparse
 import signal
 import sys
 import threading
+import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pers.config import Settings
+from pers.kit.enums import Environment
 
 if TYPE_CHECKING:
     from pers.chain.devchain import DevChainServer
@@ -221,6 +223,67 @@ def _token_deploy(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 when ledger and chains agree, 1 on a difference or a failed intent, 2 when the
+    question cannot be answered (bad arguments, database or chain unreachable)."""
+    import asyncio
+    import json
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pers.bootstrap import database_urls
+    from pers.db import Database, make_engine
+    from pers.reconcile import report as rendering
+    from pers.reconcile.service import (
+        ChainReadError,
+        Options,
+        ReconcileError,
+        Report,
+        reconcile,
+    )
+
+    options = Options(
+        tenant=args.tenant,
+        environment=args.environment,
+        from_block=args.from_block,
+        log_range=args.log_range,
+        concurrency=args.concurrency,
+        rpc_timeout=args.rpc_timeout,
+    )
+
+    async def run() -> Report:
+        db = Database(make_engine(urls.owner, settings, role=None))
+        try:
+            return await reconcile(db, settings, wallets, options)
+        finally:
+            await db.dispose()
+
+    try:
+        wallets = _existing_wallets(settings)
+        urls = database_urls(settings)
+        report = asyncio.run(run())
+    except (RuntimeError, ReconcileError, ChainReadError, ValueError) as exc:
+        print(f"pers reconcile: {exc}", file=sys.stderr)
+        return 2
+    except (SQLAlchemyError, OSError) as exc:
+        print(
+            f"pers reconcile: the database cannot be read ({type(exc).__name__})", file=sys.stderr
+        )
+        return 2
+    if args.json:
+        print(json.dumps(rendering.as_json(report), indent=2))
+    else:
+        print(rendering.as_text(report))
+    return report.exit_code
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive number")
+    return number
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="pers", description="PERS loyalty backend")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -256,6 +319,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where the token is registered; deployments target testnet (the mainnet side is "
         "promoted with PUT /token/admin/{id}/mainnet/...)",
     )
+    rec = sub.add_parser(
+        "reconcile",
+        help="compare the settled ledger with the chains, holder by holder (exit 1: differences)",
+    )
+    rec.add_argument("--tenant", type=uuid.UUID, help="one tenant (id); default: every tenant")
+    rec.add_argument(
+        "--environment", type=Environment, choices=list(Environment), help="default: both"
+    )
+    rec.add_argument("--json", action="store_true", help="machine-readable output")
+    rec.add_argument(
+        "--from-block", type=int, default=0, help="scan transfer logs from this block (default 0)"
+    )
+    rec.add_argument(
+        "--log-range", type=_positive, default=10_000, help="blocks per eth_getLogs (10000)"
+    )
+    rec.add_argument(
+        "--concurrency", type=_positive, default=8, help="JSON-RPC calls in flight per chain (8)"
+    )
+    rec.add_argument(
+        "--rpc-timeout", type=float, default=30.0, help="seconds one JSON-RPC call may take (30)"
+    )
     args = parser.parse_args(argv)
     settings = Settings()
     if args.command == "serve":
@@ -268,6 +352,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _worker(settings)
     if args.command == "token":
         return _token_deploy(settings, args)
+    if args.command == "reconcile":
+        return _reconcile(settings, args)
     return _db(settings, args.action, args.revision)
 
 

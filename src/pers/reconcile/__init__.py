@@ -1,0 +1,1 @@
+"""``pers reconcile``: the settled ledger against the chains (see docs/reconcile.md)."""
