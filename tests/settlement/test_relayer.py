@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import text
 
+from pers.chain.contracts import ContractName
 from tests.settlement.conftest import Settlement
 
 
@@ -148,3 +149,40 @@ async def test_reward_and_status_tokens_settle(settlement: Settlement) -> None:
         token_id = int(tx["contractTokenId"])
         assert statuses.functions.ownerOf(token_id).call() == holder
     assert statuses.functions.balanceOf(holder).call() == 2
+
+
+async def test_a_deployment_is_sent_by_the_relayer_and_its_token_then_settles(
+    settlement: Settlement,
+) -> None:
+    """`POST /token/admin/deploy`: the relayer deploys the contract with the tenant's operator
+    (its nonce, like every other send), the token is registered once the creation is
+    confirmed, and mints of the new token settle on it."""
+    s = settlement
+    requested = await s.client.post(
+        "/v1.7/token/admin/deploy",
+        json={"type": "ERC20", "name": "Fresh Points", "symbol": "FRESH", "decimals": 1},
+        headers=s.admin,
+    )
+    assert requested.status_code == 202, requested.text
+    deployment_id = requested.json()["id"]
+
+    await s.settle()
+
+    done = await s.client.get(f"/v1.7/token/admin/deploy/{deployment_id}", headers=s.admin)
+    assert done.status_code == 200, done.text
+    deployment = done.json()
+    assert deployment["status"] == "succeeded", deployment
+    address = deployment["contractAddress"]
+    receipt = s.w3.eth.get_transaction_receipt(deployment["transactionHash"])
+    assert receipt["contractAddress"] == address
+    assert receipt["from"] == s.operator.address
+    credit = await s.client.get("/v1.7/token/credit", headers=s.tenant.public)
+    assert credit.status_code == 200, credit.text
+    assert credit.json()["contractAddress"] == address
+
+    minted = await s.mint_credits("fresh@example.com", "2.5")
+    await s.settle()
+    assert (await s.transaction(minted["id"]))["status"] == "succeeded"
+    contract = s.w3.eth.contract(address=address, abi=s.compiled[ContractName.CREDIT].abi)
+    assert contract.functions.balanceOf(minted["recipientAddress"]).call() == 25
+    assert contract.functions.owner().call() == s.operator.address

@@ -52,16 +52,19 @@ async def list_deployments(
 
 
 async def claim_created(
-    session: AsyncSession, tenant_id: uuid.UUID, limit: int
+    session: AsyncSession, tenant_id: uuid.UUID, limit: int, chain_id: int | None = None
 ) -> list[ContractDeployment]:
-    """The tenant's oldest ``created`` deployments, locked (``SKIP LOCKED``: two relayers never
-    claim the same one)."""
+    """The tenant's oldest ``created`` deployments (on ``chain_id``, if given), locked
+    (``SKIP LOCKED``: two relayers never claim the same one)."""
+    conditions = [
+        ContractDeployment.tenant_id == tenant_id,
+        ContractDeployment.status == DeploymentStatus.CREATED,
+    ]
+    if chain_id is not None:
+        conditions.append(ContractDeployment.chain_id == chain_id)
     result = await session.execute(
         select(ContractDeployment)
-        .where(
-            ContractDeployment.tenant_id == tenant_id,
-            ContractDeployment.status == DeploymentStatus.CREATED,
-        )
+        .where(*conditions)
         .order_by(ContractDeployment.created_at, ContractDeployment.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -82,3 +85,15 @@ async def set_values(
         .values(**values)
     )
     await session.refresh(row)
+
+
+async def chains_with_created(session: AsyncSession, tenant_id: uuid.UUID) -> list[int]:
+    result = await session.execute(
+        select(ContractDeployment.chain_id)
+        .where(
+            ContractDeployment.tenant_id == tenant_id,
+            ContractDeployment.status == DeploymentStatus.CREATED,
+        )
+        .distinct()
+    )
+    return [int(chain_id) for chain_id in result.scalars()]

@@ -204,18 +204,24 @@ def _now() -> datetime:
 
 
 async def claim_deployments(
-    session: AsyncSession, tenant_id: uuid.UUID, *, limit: int = 10
+    session: AsyncSession, tenant_id: uuid.UUID, *, limit: int = 10, chain_id: int | None = None
 ) -> list[DeploymentView]:
-    """Claim the tenant's oldest ``created`` deployments: locked until the transaction ends
-    (others skip them) and moved to ``processing``."""
+    """Claim the tenant's oldest ``created`` deployments (on ``chain_id``, if given): locked
+    until the transaction ends (others skip them) and moved to ``processing``."""
     await set_tenant(session, tenant_id)
-    rows = await repository.claim_created(session, tenant_id, limit)
+    rows = await repository.claim_created(session, tenant_id, limit, chain_id)
     now = _now()
     for row in rows:
         await repository.set_values(
             session, row, {"status": DeploymentStatus.PROCESSING, "updated_at": now}
         )
     return [_view(row) for row in rows]
+
+
+async def chains_with_work(session: AsyncSession, tenant_id: uuid.UUID) -> list[int]:
+    """The chains on which the tenant has deployments waiting for the relayer."""
+    await set_tenant(session, tenant_id)
+    return await repository.chains_with_created(session, tenant_id)
 
 
 async def mark_broadcasted(

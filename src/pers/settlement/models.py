@@ -90,6 +90,8 @@ class SettlementSend(TenantOwned, WithId, Base):
     mined_hash: Mapped[str | None] = mapped_column(String(66))
     receipt_status: Mapped[int | None]
     contract_address: Mapped[str | None] = mapped_column(String(42))
+    # A DEPLOY send: the contract deployment it creates (contract_deployments).
+    deployment_id: Mapped[uuid.UUID | None]
     last_error: Mapped[str | None]
     broadcast_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=text("now()"))

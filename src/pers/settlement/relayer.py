@@ -37,7 +37,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from pers.chain import calls
 from pers.chain.calls import KIND_OF_TOKEN_TYPE, Move
 from pers.chains.registry import Chain, ChainRegistry, registry_of
+from pers.contract_deployments import service as deployments
 from pers.db import set_tenant
+from pers.errors import PersError
 from pers.kit.ids import uuid7
 from pers.runtime import Runtime
 from pers.settlement import repository as repo
@@ -197,8 +199,9 @@ class Relayer:
                 if self.tenants is not None and tenant_id not in self.tenants:
                     continue
                 await set_tenant(session, tenant_id)
-                for chain_id in await repo.chains_with_work(session, tenant_id, chain_ids):
-                    found.append((tenant_id, chain_id))
+                busy = set(await repo.chains_with_work(session, tenant_id, chain_ids))
+                busy.update(await deployments.chains_with_work(session, tenant_id))
+                found.extend((tenant_id, c) for c in sorted(busy) if c in chain_ids)
         return found
 
     async def _lane(self, tenant_id: uuid.UUID, chain_id: int) -> Lane | None:
@@ -276,7 +279,7 @@ class Relayer:
         if not attempts:  # cannot happen: a send and its first attempt are one transaction
             raise RuntimeError(f"send {send.id} has no signed attempt")
         if send.status is SendStatus.SIGNED:
-            await self._broadcast(lane, send.id, attempts[-1])
+            await self._broadcast(lane, send.id, attempts[-1], send.deployment_id)
             return True
         if send.status is SendStatus.MINED:
             return await self._check_mined(lane, send, attempts, head)
@@ -294,14 +297,28 @@ class Relayer:
                 return receipt
         return None
 
-    async def _broadcast(self, lane: Lane, send_id: uuid.UUID, attempt: repo.Attempt) -> None:
+    async def _broadcast(
+        self,
+        lane: Lane,
+        send_id: uuid.UUID,
+        attempt: repo.Attempt,
+        deployment_id: uuid.UUID | None = None,
+    ) -> None:
         result = await lane.client.send_raw(attempt.raw)
         self.checkpoint("broadcast")
         lane.resent_at[send_id] = time.monotonic()
-        await self._after_send(lane, send_id, result, first=True)
+        await self._after_send(
+            lane, send_id, result, first=True, deployment=(deployment_id, attempt.tx_hash)
+        )
 
     async def _after_send(
-        self, lane: Lane, send_id: uuid.UUID, result: SendResult, *, first: bool
+        self,
+        lane: Lane,
+        send_id: uuid.UUID,
+        result: SendResult,
+        *,
+        first: bool,
+        deployment: tuple[uuid.UUID | None, str] | None = None,
     ) -> None:
         error = (
             None if result.outcome is Sent.ACCEPTED else f"{result.outcome.value}: {result.message}"
@@ -316,6 +333,11 @@ class Relayer:
                 await repo.mark_broadcast(
                     session, lane.tenant_id, send_id, self.rt.clock.now(), error
                 )
+                if deployment is not None and deployment[0] is not None:
+                    await deployments.mark_broadcasted(
+                        session, lane.tenant_id, deployment[0], transaction_hash=deployment[1],
+                        chain_send_id=send_id,
+                    )  # fmt: skip
             elif error is not None:
                 await repo.note_error(session, lane.tenant_id, send_id, error)
         if result.outcome is Sent.NONCE_TOO_LOW:
@@ -369,6 +391,9 @@ class Relayer:
         self, session: AsyncSession, lane: Lane, send: repo.OpenSend, receipt: Receipt
     ) -> None:
         tenant = lane.tenant_id
+        if send.kind is SendKind.DEPLOY:
+            await self._finish_deployment(session, lane, send, receipt)
+            return
         if receipt.status == 1:
             await repo.finish_send(session, tenant, send.id, SendStatus.CONFIRMED)
             await repo.settle_intents(session, tenant, send.id, receipt.tx_hash)
@@ -382,6 +407,30 @@ class Relayer:
                 f"reverted on chain (transaction {receipt.tx_hash}, block {receipt.block_number})"
             )
             await repo.fail_intents_of_send(session, tenant, send.id, receipt.tx_hash, reason)
+
+    async def _finish_deployment(
+        self, session: AsyncSession, lane: Lane, send: repo.OpenSend, receipt: Receipt
+    ) -> None:
+        tenant = lane.tenant_id
+        assert send.deployment_id is not None
+        if receipt.status == 1 and receipt.contract_address:
+            await repo.finish_send(session, tenant, send.id, SendStatus.CONFIRMED)
+            try:
+                async with session.begin_nested():
+                    await deployments.complete_deployment(
+                        session, tenant, send.deployment_id, receipt.contract_address,
+                        receipt.tx_hash,
+                    )  # fmt: skip
+            except PersError as exc:  # e.g. an admin registered the address meanwhile
+                await deployments.fail_deployment(
+                    session, tenant, send.deployment_id, f"{exc.code}: {exc.detail}"
+                )
+            return
+        await repo.finish_send(session, tenant, send.id, SendStatus.REVERTED)
+        await deployments.fail_deployment(
+            session, tenant, send.deployment_id,
+            f"the deployment reverted ({receipt.tx_hash}, block {receipt.block_number})",
+        )  # fmt: skip
 
     async def _unanswered(
         self, lane: Lane, send: repo.OpenSend, attempts: list[repo.Attempt]
@@ -446,15 +495,23 @@ class Relayer:
         async with self.rt.db.unit_of_work() as session:
             await set_tenant(session, lane.tenant_id)
             in_flight = len(await repo.open_sends(session, lane.tenant_id, lane.chain.chain_id))
+        deployed = 0
+        while in_flight + deployed < settings.settlement_in_flight_max:
+            if not await self._send_deployment(lane):
+                break
+            deployed += 1
+        in_flight += deployed
+        async with self.rt.db.unit_of_work() as session:
+            await set_tenant(session, lane.tenant_id)
             room = settings.settlement_in_flight_max - in_flight
             if room <= 0:
-                return False
+                return deployed > 0
             window = min(settings.settlement_batch_max * room, 5_000)
             intents = await repo.queued(session, lane.tenant_id, lane.chain.chain_id, window)
         if not intents:
-            return False
+            return deployed > 0
         fees = await lane.client.fees()
-        busy = False
+        busy = deployed > 0
         held: set[str] = set()  # tokens whose next group must wait (order within a token)
         for group in _groups(intents, settings.settlement_batch_max):
             if in_flight >= settings.settlement_in_flight_max:
@@ -469,6 +526,48 @@ class Relayer:
                 held.add(group.token_address)
                 busy = busy or outcome is False
         return busy
+
+    async def _send_deployment(self, lane: Lane) -> bool:
+        """Claim, sign and store one contract deployment of the lane's tenant and chain, then
+        broadcast it. The contract's address follows from the signer and the nonce; it is
+        registered as a token once the creation is confirmed."""
+        send_id = uuid7()
+        async with self.rt.db.unit_of_work() as session:
+            claimed = await deployments.claim_deployments(
+                session, lane.tenant_id, limit=1, chain_id=lane.chain.chain_id
+            )
+            if not claimed:
+                return False
+            deployment = claimed[0]
+            data = deployments.deployment_init_code(deployment)
+            try:
+                estimate = await lane.client.estimate_gas(lane.signer, None, data)
+            except Reverted as exc:
+                await deployments.fail_deployment(
+                    session, lane.tenant_id, deployment.id, f"the deployment reverts: {exc.reason}"
+                )
+                return True
+            fees = await lane.client.fees()
+            gas = estimate + estimate // 5 + 10_000
+            await set_tenant(session, lane.tenant_id)
+            nonce = await repo.take_nonce(session, lane.tenant_id, lane.chain.chain_id)
+            signed = lane.client.sign(lane.key, nonce=nonce, to=None, data=data, gas=gas, fees=fees)
+            self.checkpoint("signed")
+            await repo.add_send(
+                session, lane.tenant_id, send_id=send_id, chain_id=lane.chain.chain_id,
+                signer=lane.signer, nonce=nonce, kind=SendKind.DEPLOY, to_address=None,
+                data=data, gas_limit=gas, intent_count=0, deployment_id=deployment.id,
+            )  # fmt: skip
+            await repo.add_attempt(
+                session, lane.tenant_id, send_id, 1, signed.tx_hash, signed.raw,
+                fees.max_fee_per_gas, fees.max_priority_fee_per_gas,
+            )  # fmt: skip
+        self.checkpoint("stored")
+        attempt = repo.Attempt(
+            1, signed.tx_hash, signed.raw, fees.max_fee_per_gas, fees.max_priority_fee_per_gas
+        )
+        await self._broadcast(lane, send_id, attempt, deployment.id)
+        return True
 
     async def _send_group(
         self, lane: Lane, group: _Group, fees: Fees, in_flight: int

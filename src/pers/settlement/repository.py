@@ -48,6 +48,7 @@ class OpenSend:
     receipt_status: int | None
     contract_address: str | None
     broadcast_at: datetime | None
+    deployment_id: uuid.UUID | None
 
 
 @dataclass(frozen=True)
@@ -174,12 +175,13 @@ async def add_send(
     data: bytes,
     gas_limit: int,
     intent_count: int,
+    deployment_id: uuid.UUID | None = None,
 ) -> None:
     await session.execute(
         text(
             "INSERT INTO settlement_sends (tenant_id, id, chain_id, signer, nonce, kind, status, "
-            "to_address, data, gas_limit, intent_count) VALUES (:t, :id, :c, :s, :n, :k, "
-            "'signed', :to, :d, :g, :ic)"
+            "to_address, data, gas_limit, intent_count, deployment_id) VALUES (:t, :id, :c, :s, "
+            ":n, :k, 'signed', :to, :d, :g, :ic, :dep)"
         ),
         {
             "t": tenant_id,
@@ -192,6 +194,7 @@ async def add_send(
             "d": data,
             "g": gas_limit,
             "ic": intent_count,
+            "dep": deployment_id,
         },
     )
 
@@ -239,8 +242,8 @@ async def open_sends(session: AsyncSession, tenant_id: uuid.UUID, chain_id: int)
     rows = await session.execute(
         text(
             "SELECT id, nonce, kind, status, to_address, data, gas_limit, intent_count, "
-            "block_number, block_hash, mined_hash, receipt_status, contract_address, broadcast_at "
-            "FROM settlement_sends WHERE tenant_id = :t AND chain_id = :c "
+            "block_number, block_hash, mined_hash, receipt_status, contract_address, broadcast_at, "
+            "deployment_id FROM settlement_sends WHERE tenant_id = :t AND chain_id = :c "
             "AND status IN ('signed', 'broadcasted', 'mined') ORDER BY nonce"
         ),
         {"t": tenant_id, "c": chain_id},
@@ -261,6 +264,7 @@ async def open_sends(session: AsyncSession, tenant_id: uuid.UUID, chain_id: int)
             receipt_status=r[11],
             contract_address=r[12],
             broadcast_at=r[13],
+            deployment_id=r[14],
         )
         for r in rows
     ]

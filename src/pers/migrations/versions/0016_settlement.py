@@ -95,6 +95,7 @@ def upgrade() -> None:
         sa.Column("mined_hash", sa.String(length=66), nullable=True),
         sa.Column("receipt_status", sa.Integer(), nullable=True),
         sa.Column("contract_address", sa.String(length=42), nullable=True),
+        sa.Column("deployment_id", sa.Uuid(), nullable=True),
         sa.Column("last_error", sa.String(), nullable=True),
         sa.Column("broadcast_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=_NOW, nullable=False),
