@@ -22,6 +22,7 @@ from pers.chain.contracts import ContractName
 from pers.chain.devchain import DevChainServer
 from pers.chains.registry import ChainRegistry, registry_of
 from pers.config import Settings
+from pers.reconcile.service import Options, reconcile
 from pers.runtime import Runtime
 from pers.settlement.relayer import Checkpoint, Relayer
 from pers.wallets.derivation import OwnerType
@@ -166,6 +167,16 @@ class Settlement:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
+
+    async def assert_reconciled(self) -> None:
+        """``pers reconcile`` (its service) finds the tenant's chain equal to its ledger."""
+        report = await reconcile(
+            self.rt.db, self.rt.settings, self.rt.wallets,
+            Options(tenant=self.tenant.id, rpc_timeout=30),
+        )  # fmt: skip
+        assert report.differences == []
+        assert report.failed == []
+        assert report.clean
 
     async def close(self) -> None:
         for relayer in self.relayers:

@@ -41,13 +41,14 @@ async def _mint_some(s: Settlement, count: int = 4) -> tuple[dict[str, Any], lis
     return credit, mints
 
 
-def _assert_exactly_once(
+async def _assert_exactly_once(
     s: Settlement, credit: dict[str, Any], mints: list[dict[str, Any]]
 ) -> None:
     contract = s.contracts[credit["contractAddress"]]
     for mint in mints:
         assert contract.functions.balanceOf(mint["recipientAddress"]).call() == int(mint["amount"])
     assert contract.functions.totalSupply().call() == sum(int(m["amount"]) for m in mints)
+    await s.assert_reconciled()
 
 
 @pytest.mark.parametrize("point", ["signed", "stored", "broadcast", "receipt"])
@@ -65,7 +66,7 @@ async def test_a_worker_killed_mid_way_leaves_nothing_done_twice(
     await s.settle(settlement_batch_max=1)
 
     assert await _statuses(s, mints) == ["succeeded"] * len(mints)
-    _assert_exactly_once(s, credit, mints)
+    await _assert_exactly_once(s, credit, mints)
     # One chain transaction per intent, none more: nothing was sent twice with effect.
     assert _operator_transactions(s) - before == len(mints)
 
@@ -87,7 +88,7 @@ async def test_two_workers_on_one_queue_settle_each_intent_once(settlement: Sett
         stop.set()
         await asyncio.gather(*running)
     assert await _statuses(s, mints) == ["succeeded"] * len(mints)
-    _assert_exactly_once(s, credit, mints)
+    await _assert_exactly_once(s, credit, mints)
 
 
 async def test_a_reorg_of_an_unconfirmed_send_is_settled_again_once(
@@ -118,7 +119,7 @@ async def test_a_reorg_of_an_unconfirmed_send_is_settled_again_once(
     await relayer.drain()
 
     assert await _statuses(s, mints) == ["succeeded", "succeeded"]
-    _assert_exactly_once(s, credit, mints)
+    await _assert_exactly_once(s, credit, mints)
     settled = await s.transaction(mints[0]["id"])
     assert s.w3.eth.get_transaction_receipt(settled["transactionHash"])["status"] == 1
 
@@ -165,3 +166,4 @@ async def test_an_intent_the_chain_refuses_fails_with_its_reason_and_can_be_retr
     await s.settle()
     assert (await s.transaction(charge.json()["id"]))["status"] == "succeeded"
     assert contract.functions.balanceOf(holder).call() == 20
+    await s.assert_reconciled()
