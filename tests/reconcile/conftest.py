@@ -5,7 +5,7 @@ the transaction succeeded (or leaves the chain alone, to make differences on pur
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from web3.types import RPCEndpoint, TxReceipt
 
 from pers.chain.compile import CompiledContract, compile_all
 from pers.chain.contracts import ContractName
-from pers.chain.devchain import DevChain, DevChainServer
+from pers.chain.devchain import DevChainServer
 from pers.config import Settings
 from pers.db import async_url
 from pers.ledger.service import issuer_address
@@ -41,11 +41,9 @@ def builds() -> dict[ContractName, CompiledContract]:
 
 
 @pytest.fixture(scope="module")
-def chain_server() -> Iterator[DevChainServer]:
-    """The tenants' testnet chain (the id their tokens are registered on), in memory."""
-    server = DevChainServer(DevChain(DEV_CHAIN_ID, None), "127.0.0.1", 0).start()
-    yield server
-    server.stop()
+def chain_server(devchains: dict[int, DevChainServer]) -> DevChainServer:
+    """The tenants' testnet chain (the id their tokens are registered on): the session's."""
+    return devchains[DEV_CHAIN_ID]
 
 
 @pytest.fixture(scope="module")
@@ -54,10 +52,9 @@ def w3(chain_server: DevChainServer) -> Web3:
 
 
 @pytest.fixture
-def chain_settings(settings: Settings, chain_server: DevChainServer) -> Settings:
-    """The test deployment's settings, with the dev chain where this module's chain runs."""
-    port = int(chain_server.url.rsplit(":", 1)[1])
-    return settings.model_copy(update={"devchain_port": port})
+def chain_settings(settings: Settings) -> Settings:
+    """The test deployment's settings: their testnet chain is the session's dev chain."""
+    return settings
 
 
 @pytest.fixture(scope="session")
