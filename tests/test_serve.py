@@ -132,3 +132,157 @@ def test_serve_answers_on_a_fresh_data_dir_and_keeps_data_across_restarts(
         assert _rpc(server, "eth_getBalance", [RECEIVER, "latest"]) == "0x2a"
     finally:
         server.stop()
+
+
+def _ok(response: httpx.Response, status: int = 200) -> Any:
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def _until(what: str, check: Any, seconds: float = 120.0) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.25)
+    raise AssertionError(f"{what}: not reached in {seconds} s")
+
+
+def _call(server: Server, to: str, data: str) -> int:
+    return int(_rpc(server, "eth_call", [{"to": to, "data": data}, "latest"]), 16)
+
+
+def _balance_of(server: Server, token: str, holder: str, token_id: int | None = None) -> int:
+    address = holder[2:].lower().rjust(64, "0")
+    if token_id is None:  # ERC-20 balanceOf(address)
+        return _call(server, token, "0x70a08231" + address)
+    # ERC-1155 balanceOf(address,uint256)
+    return _call(server, token, "0x00fdd58e" + address + hex(token_id)[2:].rjust(64, "0"))
+
+
+def test_serve_settles_a_claim_a_redeem_and_a_transfer_and_they_stay_settled(
+    data_dir: Path,
+) -> None:
+    """DESIGN §7 end to end: `pers serve` on a fresh data directory deploys the tenant's
+    contracts and settles a claim, a redeem and a transfer through its own worker; the
+    contracts hold what the ledger says, before and after a restart."""
+    server = Server(data_dir)
+    server.start()
+    base = f"{server.base}/v1.7"
+    try:
+        platform_key = (data_dir / "keys" / "platform_api_key").read_text().strip()
+        tenant = _ok(
+            httpx.post(f"{base}/tenant", json={"projectName": "Settled"},
+                       headers={"x-api-key": platform_key}),
+            201,
+        )  # fmt: skip
+        admin = {"Authorization": f"Bearer {tenant['jwt']}"}
+        project = {"x-project-key": tenant["testnetProjectApiKey"]}
+        _ok(httpx.put(f"{base}/tenant/admin", json={"allowJWTForUnauthenticatedUsers": True},
+                      headers=admin))  # fmt: skip
+
+        def deploy(body: dict[str, Any]) -> dict[str, Any]:
+            requested = _ok(httpx.post(f"{base}/token/admin/deploy", json=body, headers=admin), 202)
+
+            def done() -> Any:
+                found = _ok(
+                    httpx.get(f"{base}/token/admin/deploy/{requested['id']}", headers=admin)
+                )
+                assert found["status"] != "failed", found
+                return found if found["status"] == "succeeded" else None
+
+            return dict(_until("deployment", done))
+
+        credit = deploy({"type": "ERC20", "name": "Points", "symbol": "PTS", "decimals": 0})
+        reward = deploy({"type": "ERC1155", "name": "Rewards", "symbol": "RWD"})
+        item = _ok(httpx.post(f"{base}/token/admin/{reward['tokenId']}/metadata",
+                              json={"name": "Voucher"}, headers=admin), 201)  # fmt: skip
+        item_id = int(item.get("metadata", [item])[-1]["tokenMetadataIncrementalId"])
+
+        # A campaign a user claims: 30 credits.
+        campaign = _ok(httpx.post(f"{base}/campaign/admin", json={"name": "Welcome"},
+                                  headers=admin), 201)  # fmt: skip
+        unit = {"tokenId": credit["tokenId"], "amount": 30}
+        _ok(httpx.post(f"{base}/campaign/admin/{campaign['id']}/token-units", json=unit,
+                       headers=admin), 201)  # fmt: skip
+        trigger = _ok(httpx.post(f"{base}/campaign/admin/trigger", json={"name": "Hello"},
+                                 headers=admin), 201)  # fmt: skip
+        _ok(httpx.put(f"{base}/campaign/admin/{campaign['id']}/trigger/{trigger['id']}",
+                      headers=admin))  # fmt: skip
+        _ok(httpx.put(f"{base}/campaign/admin/{campaign['id']}/activate", headers=admin))
+        # A redemption: 10 credits for a voucher.
+        redemption = _ok(httpx.post(f"{base}/redemption/admin",
+                                    json={"name": "Coffee", "creditTokenAmount": 10},
+                                    headers=admin), 201)  # fmt: skip
+        _ok(httpx.post(f"{base}/redemption/admin/{redemption['id']}/token-units",
+                       json={"tokenId": reward["tokenId"], "tokenMetadataIncrementalId": item_id,
+                             "amount": 1}, headers=admin), 201)  # fmt: skip
+        _ok(httpx.put(f"{base}/redemption/admin/{redemption['id']}/toggle-active",
+                      headers=admin))  # fmt: skip
+        # A partner business the user pays.
+        business = _ok(httpx.post(f"{base}/business/admin", json={"displayName": "Cafe"},
+                                  headers=admin), 201)  # fmt: skip
+        _ok(httpx.put(f"{base}/business/admin/activate/{business['id']}",
+                      json={"isActive": True}, headers=admin))  # fmt: skip
+
+        login = _ok(httpx.post(f"{base}/auth/token", json={"rawLoginData": {"n": 1}},
+                               headers=project))  # fmt: skip
+        user = {**project, "Authorization": f"Bearer {login['accessToken']}"}
+        me = _ok(httpx.get(f"{base}/user/auth/me", headers=user))
+        claim = _ok(httpx.post(f"{base}/campaign/auth/claim",
+                               json={"campaignId": campaign["id"]}, headers=user), 201)  # fmt: skip
+        redeem_body = {"redemptionId": redemption["id"]}
+        redeem = _ok(httpx.post(f"{base}/redemption/auth/redeem", json=redeem_body,
+                                headers=user), 201)  # fmt: skip
+        transfer = _ok(httpx.post(f"{base}/transaction/auth/transfer/credits",
+                                  json={"businessId": business["id"], "amount": 5,
+                                        "chainId": credit["chainId"]},
+                                  headers=user), 201)  # fmt: skip
+
+        # The claim's mint, the redeem's spend and receive, the transfer.
+        ids = {*claim["transactionIds"], *redeem["transactionIds"], transfer["id"]}
+        assert len(ids) == 4
+
+        def all_settled() -> Any:
+            rows = [_ok(httpx.get(f"{base}/transaction/{i}", headers=admin)) for i in ids]
+            assert not [r for r in rows if r["status"] == "failed"], rows
+            return rows if all(r["status"] == "succeeded" for r in rows) else None
+
+        settled = _until("settlement", all_settled)
+        for row in settled:
+            assert row["transactionHash"].startswith("0x")
+            receipt = _rpc(server, "eth_getTransactionReceipt", [row["transactionHash"]])
+            assert receipt["status"] == "0x1"
+
+        def ledger(holder: str, token: str) -> int:
+            body = _ok(httpx.get(f"{base}/balance/account/{holder}", headers=project))
+            return sum(int(b["balance"]) for b in body["tokenBalances"]
+                       if b["contractAddress"] == token)  # fmt: skip
+
+        holder = me["accountAddress"]
+        shop = business["accountAddress"]
+        expected = {
+            (credit["contractAddress"], holder, None): 30 - 10 - 5,
+            (credit["contractAddress"], shop, None): 5,
+            (reward["contractAddress"], holder, item_id): 1,
+        }
+        for (token, who, token_id), amount in expected.items():
+            assert _balance_of(server, token, who, token_id) == amount
+            assert ledger(who, token) == amount
+    finally:
+        server.stop()
+
+    assert stop_embedded(data_dir)
+    server.start()
+    try:
+        for (token, who, token_id), amount in expected.items():
+            assert _balance_of(server, token, who, token_id) == amount
+        for row in settled:
+            again = _ok(httpx.get(f"{base}/transaction/{row['id']}", headers=admin))
+            assert again["status"] == "succeeded"
+            assert again["transactionHash"] == row["transactionHash"]
+            receipt = _rpc(server, "eth_getTransactionReceipt", [row["transactionHash"]])
+            assert receipt["status"] == "0x1"
+    finally:
+        server.stop()
