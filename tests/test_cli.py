@@ -53,3 +53,35 @@ def test_db_commands_upgrade_check_and_downgrade(make_fresh_database: Any) -> No
     downgraded = _pers("db", "downgrade", "base", database_url=url)
     assert downgraded.returncode == 0, downgraded.stderr
     assert asyncio.run(_tables(url)) == {"alembic_version"}
+
+
+def test_worker_starts_settles_nothing_and_stops_cleanly_on_sigterm(
+    make_fresh_database: Any, tmp_path: Any
+) -> None:
+    """`pers worker` on an external database: it starts, polls (no tenant, nothing to do) and
+    stops at SIGTERM with status 0, letting go of its connections."""
+    import signal
+    import time
+
+    url = make_fresh_database("pers_cli_worker")
+    assert _pers("db", "upgrade", database_url=url).returncode == 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PERS_")}
+    env |= {"PERS_DATABASE_URL": url, "PERS_DATA_DIR": str(tmp_path), "PERS_LOG_LEVEL": "INFO"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pers.cli", "worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(3)
+        assert process.poll() is None, process.communicate()
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, err
+    assert "pers worker: settling" in out
+    assert "settlement worker stopped" in err
