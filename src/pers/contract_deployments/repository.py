@@ -85,15 +85,3 @@ async def set_values(
         .values(**values)
     )
     await session.refresh(row)
-
-
-async def chains_with_created(session: AsyncSession, tenant_id: uuid.UUID) -> list[int]:
-    result = await session.execute(
-        select(ContractDeployment.chain_id)
-        .where(
-            ContractDeployment.tenant_id == tenant_id,
-            ContractDeployment.status == DeploymentStatus.CREATED,
-        )
-        .distinct()
-    )
-    return [int(chain_id) for chain_id in result.scalars()]

@@ -218,12 +218,6 @@ async def claim_deployments(
     return [_view(row) for row in rows]
 
 
-async def chains_with_work(session: AsyncSession, tenant_id: uuid.UUID) -> list[int]:
-    """The chains on which the tenant has deployments waiting for the relayer."""
-    await set_tenant(session, tenant_id)
-    return await repository.chains_with_created(session, tenant_id)
-
-
 async def mark_broadcasted(
     session: AsyncSession,
     tenant_id: uuid.UUID,

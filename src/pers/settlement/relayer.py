@@ -193,15 +193,10 @@ class Relayer:
         chain_ids = [c.chain_id for c in self.registry.all()]
         if not chain_ids:
             return []
-        found: list[tuple[uuid.UUID, int]] = []
         async with self.rt.db.unit_of_work() as session:
-            for tenant_id in await repo.tenant_ids(session):
-                if self.tenants is not None and tenant_id not in self.tenants:
-                    continue
-                await set_tenant(session, tenant_id)
-                busy = set(await repo.chains_with_work(session, tenant_id, chain_ids))
-                busy.update(await deployments.chains_with_work(session, tenant_id))
-                found.extend((tenant_id, c) for c in sorted(busy) if c in chain_ids)
+            found = await repo.lanes(session, chain_ids)
+        if self.tenants is not None:
+            found = [(t, c) for t, c in found if t in self.tenants]
         return found
 
     async def _lane(self, tenant_id: uuid.UUID, chain_id: int) -> Lane | None:

@@ -60,25 +60,14 @@ class Attempt:
     max_priority_fee_per_gas: int
 
 
-async def tenant_ids(session: AsyncSession) -> list[uuid.UUID]:
-    rows = await session.execute(text("SELECT id FROM tenants ORDER BY id"))
-    return [r[0] for r in rows]
-
-
-async def chains_with_work(
-    session: AsyncSession, tenant_id: uuid.UUID, chain_ids: Sequence[int]
-) -> list[int]:
+async def lanes(session: AsyncSession, chain_ids: Sequence[int]) -> list[tuple[uuid.UUID, int]]:
+    """Every (tenant, chain) with queued intents, open sends or queued contract deployments,
+    in one round trip (``pers_settlement_lanes``, revision 0016)."""
     rows = await session.execute(
-        text(
-            "SELECT c FROM unnest(CAST(:chains AS bigint[])) AS c WHERE "
-            "EXISTS (SELECT 1 FROM transactions t WHERE t.tenant_id = :t AND t.chain_id = c "
-            "        AND t.status = 'created') "
-            "OR EXISTS (SELECT 1 FROM settlement_sends s WHERE s.tenant_id = :t "
-            "        AND s.chain_id = c AND s.status IN ('signed', 'broadcasted', 'mined'))"
-        ),
-        {"t": tenant_id, "chains": list(chain_ids)},
+        text("SELECT tenant_id, chain_id FROM pers_settlement_lanes(CAST(:c AS bigint[]))"),
+        {"c": list(chain_ids)},
     )
-    return [int(r[0]) for r in rows]
+    return [(r[0], int(r[1])) for r in rows]
 
 
 async def signer_next_nonce(

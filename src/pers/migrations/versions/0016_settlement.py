@@ -36,6 +36,31 @@ _SEND_STATUS = sa.Enum(
 )  # fmt: skip
 _NOW = sa.text("now()")
 
+# Where the relayer has work: (tenant, chain) pairs with queued intents, open sends or queued
+# contract deployments, on the given chains. One call instead of one query per tenant: the loop
+# binds each tenant in turn (Row Level Security applies to the caller as to every query).
+_LANES = """
+CREATE FUNCTION pers_settlement_lanes(chains bigint[])
+RETURNS TABLE (tenant_id uuid, chain_id bigint) LANGUAGE plpgsql AS $$
+DECLARE
+    t uuid;
+BEGIN
+    FOR t IN SELECT id FROM tenants ORDER BY id LOOP
+        PERFORM set_config('pers.tenant_id', t::text, true);
+        RETURN QUERY
+            SELECT t, c FROM unnest(chains) AS c
+            WHERE EXISTS (SELECT 1 FROM transactions x WHERE x.tenant_id = t
+                          AND x.chain_id = c AND x.status = 'created')
+               OR EXISTS (SELECT 1 FROM settlement_sends s WHERE s.tenant_id = t
+                          AND s.chain_id = c AND s.status IN ('signed', 'broadcasted', 'mined'))
+               OR EXISTS (SELECT 1 FROM contract_deployments d WHERE d.tenant_id = t
+                          AND d.chain_id = c AND d.status = 'created');
+    END LOOP;
+    PERFORM set_config('pers.tenant_id', '', true);
+END
+$$
+"""
+
 
 def upgrade() -> None:
     op.execute("CREATE SEQUENCE transactions_settle_seq AS bigint")
@@ -145,9 +170,11 @@ def upgrade() -> None:
     grant("settlement_attempts", "SELECT, INSERT")
     enable_tenant_rls("settlement_attempts")
     op.execute(f"GRANT USAGE ON SEQUENCE transactions_settle_seq TO {app_role()}")
+    op.execute(_LANES)
 
 
 def downgrade() -> None:
+    op.execute("DROP FUNCTION IF EXISTS pers_settlement_lanes(bigint[])")
     for table in ("settlement_attempts", "settlement_sends", "settlement_signers"):
         disable_tenant_rls(table)
         revoke(table)
