@@ -7,9 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import text
+from web3 import HTTPProvider, Web3
 
 from pers.chain.contracts import ContractName
+from tests.contracts import MAINNET_CHAIN_ID
 from tests.settlement.conftest import Settlement
+from tests.tokens.conftest import mainnet_admin, promote
 
 
 async def _ledger_balance(s: Settlement, address: str, token: dict[str, Any]) -> Decimal:
@@ -186,3 +189,54 @@ async def test_a_deployment_is_sent_by_the_relayer_and_its_token_then_settles(
     contract = s.w3.eth.contract(address=address, abi=s.compiled[ContractName.CREDIT].abi)
     assert contract.functions.balanceOf(minted["recipientAddress"]).call() == 25
     assert contract.functions.owner().call() == s.operator.address
+
+
+async def test_testnet_and_mainnet_settle_on_their_own_chains_with_their_own_nonces(
+    settlement: Settlement, devchains: dict[int, Any]
+) -> None:
+    """One tenant, one token on both sides: each environment's transactions go to its own
+    chain (the tests' mainnet is chain 137, configured in PERS_CHAINS), in a lane of its own
+    with its own nonces."""
+    s = settlement
+    credit = await s.token("ERC20", decimals=0)
+    promoted = await promote(s.client, s.tenant, credit["id"])
+    assert promoted["chainId"] == MAINNET_CHAIN_ID
+    mainnet = await mainnet_admin(s.client, s.tenant)
+    on_testnet = await s.mint_credits("both@example.com", 3)
+    response = await s.client.post(
+        "/v1.7/transaction/admin/mint/credits",
+        json={"userEmail": "both@example.com", "userIdentifier": "email", "amount": 4},
+        headers=mainnet,
+    )
+    assert response.status_code == 201, response.text
+    on_mainnet = response.json()
+
+    await s.settle()
+
+    main_w3 = Web3(HTTPProvider(devchains[MAINNET_CHAIN_ID].url))
+    settled = (await s.transaction(on_testnet["id"]))["transactionHash"]
+    assert s.w3.eth.get_transaction_receipt(settled)["status"] == 1
+    read = await s.client.get(f"/v1.7/transaction/{on_mainnet['id']}", headers=mainnet)
+    assert read.status_code == 200, read.text
+    assert read.json()["status"] == "succeeded"
+    assert read.json()["chainId"] == MAINNET_CHAIN_ID
+    receipt = main_w3.eth.get_transaction_receipt(read.json()["transactionHash"])
+    assert receipt["status"] == 1
+    assert receipt["from"] == s.operator.address
+    abi = s.compiled[ContractName.CREDIT].abi
+    holder = on_testnet["recipientAddress"]
+    testnet_contract = s.w3.eth.contract(address=credit["contractAddress"], abi=abi)
+    mainnet_contract = main_w3.eth.contract(address=promoted["contractAddress"], abi=abi)
+    assert testnet_contract.functions.balanceOf(holder).call() == 3
+    assert mainnet_contract.functions.balanceOf(holder).call() == 4
+    async with s.rt.db.unit_of_work() as session:
+        await session.execute(
+            text("SELECT set_config('pers.tenant_id', :t, true)"), {"t": str(s.tenant.id)}
+        )
+        signers = (
+            await session.execute(
+                text("SELECT chain_id FROM settlement_signers WHERE tenant_id = :t"),
+                {"t": s.tenant.id},
+            )
+        ).all()
+    assert sorted(int(r[0]) for r in signers) == sorted([MAINNET_CHAIN_ID, credit["chainId"]])
