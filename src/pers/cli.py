@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -169,7 +170,9 @@ def _db(settings: Settings, action: str, revision: str | None) -> int:
 
 def _token_deploy(settings: Settings, args: argparse.Namespace) -> int:
     """Record a contract deployment for a tenant, as ``POST /token/admin/deploy`` does; the
-    settlement worker sends it. Prints the deployment as JSON."""
+    settlement worker sends it. Prints the deployment as JSON. With ``--wait S``: waits up to S
+    seconds for a worker (``pers serve`` or ``pers worker``) to finish it; exit 1 if it failed,
+    2 if it is still pending."""
     import asyncio
     import json
     import uuid
@@ -212,15 +215,24 @@ def _token_deploy(settings: Settings, args: argparse.Namespace) -> int:
                     decimals=args.decimals,
                     base_uri=args.base_uri,
                 )
+            deadline = time.monotonic() + (args.wait or 0)
+            while view.status.value not in ("succeeded", "failed") and time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
+                async with runtime.db.unit_of_work() as session:
+                    await tenants.bind_tenant(session, tenant_id)
+                    view = await service.get_deployment(session, ctx, view.id)
             return deployment_read(view).model_dump_json(by_alias=True)
         finally:
             await runtime.close()
 
     try:
-        print(json.dumps(json.loads(asyncio.run(run())), indent=2))
+        shown = json.loads(asyncio.run(run()))
     except PersError as exc:
         raise SystemExit(f"{exc.code}: {exc.detail}") from None
-    return 0
+    print(json.dumps(shown, indent=2))
+    if args.wait is None or shown["status"] == "succeeded":
+        return 0
+    return 1 if shown["status"] == "failed" else 2
 
 
 def _reconcile(settings: Settings, args: argparse.Namespace) -> int:
@@ -312,6 +324,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     deploy.add_argument("--symbol", required=True)
     deploy.add_argument("--decimals", type=int, default=None, help="ERC20 only (default 18)")
     deploy.add_argument("--base-uri", default=None, help="ERC721/ERC1155 metadata base URI")
+    deploy.add_argument(
+        "--wait",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wait for a worker to deploy it (exit 1: failed, 2: still pending)",
+    )
     deploy.add_argument(
         "--environment",
         choices=["testnet"],

@@ -3,6 +3,8 @@ its hash, and what the contracts hold is what the ledger says."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -10,6 +12,7 @@ from sqlalchemy import text
 from web3 import HTTPProvider, Web3
 
 from pers.chain.contracts import ContractName
+from tests.contract_deployments.test_deployments import pers_cli
 from tests.contracts import MAINNET_CHAIN_ID
 from tests.settlement.conftest import Settlement
 from tests.tokens.conftest import mainnet_admin, promote
@@ -240,3 +243,31 @@ async def test_testnet_and_mainnet_settle_on_their_own_chains_with_their_own_non
             )
         ).all()
     assert sorted(int(r[0]) for r in signers) == sorted([MAINNET_CHAIN_ID, credit["chainId"]])
+
+
+async def test_pers_token_deploy_waits_for_a_worker(
+    settlement: Settlement, owner_url: str, tmp_path: Any
+) -> None:
+    """`pers token deploy --wait S` records the deployment and waits until a worker has sent
+    it: exit 0 with the contract; with no worker, exit 2 and the deployment still queued."""
+    s = settlement
+    deploy = ["token", "deploy", "--tenant", str(s.tenant.id), "--type", "ERC20"]
+    code, out, err = await pers_cli(
+        owner_url, tmp_path, *deploy, "--name", "Alone", "--symbol", "ALN", "--wait", "1"
+    )
+    assert code == 2, err
+    assert json.loads(out)["status"] == "created"
+
+    stop = asyncio.Event()
+    worker = asyncio.create_task(s.relayer(settlement_poll_seconds=0.1).run(stop))
+    try:
+        code, out, err = await pers_cli(
+            owner_url, tmp_path, *deploy, "--name", "Waited", "--symbol", "WTD", "--wait", "60"
+        )
+    finally:
+        stop.set()
+        await worker
+    assert code == 0, err
+    printed = json.loads(out)
+    assert printed["status"] == "succeeded"
+    assert s.w3.eth.get_code(printed["contractAddress"]) != b""
