@@ -14,13 +14,16 @@ when they change. Claims never write these rows, so a campaign is not a hot row.
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstanceState
 
 from pers.auth.context import PrincipalKind, RequestContext
 from pers.businesses import service as businesses_service
@@ -52,6 +55,7 @@ from pers.errors import ValidationFailed
 from pers.kit.amounts import from_base_units
 from pers.kit.enums import Environment
 from pers.kit.ids import uuid7
+from pers.tenants import service as tenants_service
 from pers.tokens import service as tokens_service
 from pers.tokens.service import TokenDetail
 from pers.transactions import service as transactions_service
@@ -820,10 +824,56 @@ async def get_claimable_campaign(
     token units (amounts in token units; ``unit.amount`` in base units) and engagements; 404
     ``CAMPAIGN_NOT_FOUND`` when deleted, missing or another tenant's. The caller checks that it
     is active, running and of the request's environment."""
+    version = await tenants_service.catalog_version(session, ctx.tenant)
+    key = (ctx.tenant, ctx.env, campaign_id)
+    cached = _CLAIMABLE.get(key)
+    if cached is not None and version is not None and cached[0] == version:
+        _CLAIMABLE.move_to_end(key)
+        return cached[1]
     campaign = await repository.get_campaign(session, ctx.tenant, campaign_id)
     if campaign is None:
         raise CampaignNotFound(f"no campaign {campaign_id} in this tenant")
-    return await _detail(session, ctx, campaign)
+    detail = await _detail(session, ctx, campaign)
+    if version is not None:
+        # Out of this session: its rollback or expiry must not reach what later requests read.
+        _detach(session, detail)
+        _CLAIMABLE[key] = (version, detail)
+        while len(_CLAIMABLE) > CLAIMABLE_CACHE_SIZE:
+            _CLAIMABLE.popitem(last=False)
+    return detail
+
+
+def _detach(session: AsyncSession, value: Any) -> None:
+    """Expunge every mapped instance reachable from ``value`` (dataclasses, sequences) from
+    ``session``: loaded, they keep their state; nothing the session does later expires them."""
+    if isinstance(value, (str, bytes, int, float, Decimal, datetime, uuid.UUID)) or value is None:
+        return
+    if isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            _detach(session, item)
+        return
+    if isinstance(value, dict):
+        for item in value.values():
+            _detach(session, item)
+        return
+    state = inspect(value, raiseerr=False)
+    if isinstance(state, InstanceState):
+        if state.session_id is not None and value in session:
+            session.expunge(value)
+        return
+    if is_dataclass(value):
+        for f in fields(value):
+            _detach(session, getattr(value, f.name))
+
+
+# Claimable campaign details by (tenant, environment, campaign), with the tenant's catalog
+# version they were read at: claims read them on every request, and they change only when an
+# admin changes the catalog (docs/decisions.md, "Campaign details are cached, revalidated").
+# The details are read-only once built; a claim never changes them.
+CLAIMABLE_CACHE_SIZE = 4096
+_CLAIMABLE: OrderedDict[tuple[uuid.UUID, Environment, uuid.UUID], tuple[int, CampaignDetail]] = (
+    OrderedDict()
+)
 
 
 async def campaigns_by_ids(

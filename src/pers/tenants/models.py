@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import BigInteger, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pers.db import Base
@@ -39,3 +39,6 @@ class Tenant(Timestamps, Base):
     infura_api_key: Mapped[str | None]
     poly_scan_api_key: Mapped[str | None]
     auth_providers: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    # Moved by database triggers whenever the tenant's catalog (campaigns, tokens, businesses
+    # and what hangs off them) changes: revalidates cached campaign details (revision 0017).
+    catalog_version: Mapped[int] = mapped_column(BigInteger, server_default=text("0"))

@@ -15,6 +15,7 @@ _BIND_BY_PROJECT_KEY = (
     " WHERE project_api_key = $1 OR testnet_project_api_key = $1"
 )
 _BIND_BY_ID = "SELECT set_config($2, id::text, true) FROM tenants WHERE id = $1"
+_CATALOG_VERSION = "SELECT catalog_version FROM tenants WHERE id = $1"
 
 
 async def bind_by_project_key(session: AsyncSession, key: str) -> tuple[uuid.UUID, str] | None:
@@ -28,6 +29,12 @@ async def bind_by_project_key(session: AsyncSession, key: str) -> tuple[uuid.UUI
 async def bind_by_id(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
     conn = await driver(session)
     return await conn.fetchval(_BIND_BY_ID, tenant_id, TENANT_SETTING) is not None
+
+
+async def catalog_version(session: AsyncSession, tenant_id: uuid.UUID) -> int | None:
+    conn = await driver(session)
+    found = await conn.fetchval(_CATALOG_VERSION, tenant_id)
+    return None if found is None else int(found)
 
 
 async def get(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | None:

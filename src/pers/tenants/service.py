@@ -81,6 +81,13 @@ async def bind_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
     return await repository.bind_by_id(session, tenant_id)
 
 
+async def catalog_version(session: AsyncSession, tenant_id: uuid.UUID) -> int | None:
+    """Where the tenant's catalog stands (revision 0017): it moves, in the writing transaction,
+    whenever a campaign, trigger, condition, token unit, engagement, token, item, business or
+    their types change. Equal versions: nothing a cached campaign detail holds has changed."""
+    return await repository.catalog_version(session, tenant_id)
+
+
 def _open(rt: Runtime, tenant: Tenant, column: str) -> str | None:
     sealed = getattr(tenant, column)
     if sealed is None:
