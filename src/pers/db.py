@@ -11,11 +11,13 @@ import enum
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import fields, is_dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import MetaData, Table, text
+from sqlalchemy import MetaData, Table, inspect, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
@@ -25,7 +27,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapper
+from sqlalchemy.orm import DeclarativeBase, InstanceState, Mapper
 from sqlalchemy.types import DateTime
 
 from pers.config import Settings
@@ -203,3 +205,28 @@ def is_retryable(exc: BaseException) -> bool:
         getattr(orig, "__cause__", None), "sqlstate", None
     )
     return state in RETRYABLE_SQLSTATES
+
+
+def detach(session: AsyncSession, value: Any) -> None:
+    """Expunge every mapped instance reachable from ``value`` (dataclasses, sequences, dict
+    values) from ``session``: loaded, they keep their state, and nothing the session does later
+    (a rollback expires what it holds) reaches them. For read-only objects kept across requests
+    (the campaign and redemption caches)."""
+    if value is None or isinstance(value, (str, bytes, int, float, Decimal, datetime, uuid.UUID)):
+        return
+    if isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            detach(session, item)
+        return
+    if isinstance(value, dict):
+        for item in value.values():
+            detach(session, item)
+        return
+    state = inspect(value, raiseerr=False)
+    if isinstance(state, InstanceState):
+        if value in session:
+            session.expunge(value)
+        return
+    if is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            detach(session, getattr(value, f.name))

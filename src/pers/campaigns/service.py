@@ -16,14 +16,12 @@ from __future__ import annotations
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstanceState
 
 from pers.auth.context import PrincipalKind, RequestContext
 from pers.businesses import service as businesses_service
@@ -51,6 +49,7 @@ from pers.campaigns.models import (
     TriggerConditionLink,
     TriggerType,
 )
+from pers.db import detach
 from pers.errors import ValidationFailed
 from pers.kit.amounts import from_base_units
 from pers.kit.enums import Environment
@@ -836,34 +835,11 @@ async def get_claimable_campaign(
     detail = await _detail(session, ctx, campaign)
     if version is not None:
         # Out of this session: its rollback or expiry must not reach what later requests read.
-        _detach(session, detail)
+        detach(session, detail)
         _CLAIMABLE[key] = (version, detail)
         while len(_CLAIMABLE) > CLAIMABLE_CACHE_SIZE:
             _CLAIMABLE.popitem(last=False)
     return detail
-
-
-def _detach(session: AsyncSession, value: Any) -> None:
-    """Expunge every mapped instance reachable from ``value`` (dataclasses, sequences) from
-    ``session``: loaded, they keep their state; nothing the session does later expires them."""
-    if isinstance(value, (str, bytes, int, float, Decimal, datetime, uuid.UUID)) or value is None:
-        return
-    if isinstance(value, (list, tuple, set, frozenset)):
-        for item in value:
-            _detach(session, item)
-        return
-    if isinstance(value, dict):
-        for item in value.values():
-            _detach(session, item)
-        return
-    state = inspect(value, raiseerr=False)
-    if isinstance(state, InstanceState):
-        if state.session_id is not None and value in session:
-            session.expunge(value)
-        return
-    if is_dataclass(value):
-        for f in fields(value):
-            _detach(session, getattr(value, f.name))
 
 
 # Claimable campaign details by (tenant, environment, campaign), with the tenant's catalog

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -28,6 +29,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.auth.context import PrincipalKind, RequestContext
+from pers.db import detach
 from pers.errors import ValidationFailed
 from pers.kit.amounts import AmountError, from_base_units, to_base_units
 from pers.kit.enums import Environment
@@ -57,6 +59,7 @@ from pers.redemptions.models import (
     RedemptionType,
 )
 from pers.runtime import Runtime
+from pers.tenants import service as tenants_service
 from pers.tokens import service as tokens_service
 from pers.tokens.errors import CreditTokenNotConfigured
 from pers.tokens.service import TokenDetail
@@ -229,6 +232,57 @@ async def _detail(
     session: AsyncSession, ctx: RequestContext, redemption: Redemption
 ) -> RedemptionDetail:
     return (await _details(session, ctx, [redemption]))[0]
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """What a redeem reads of a redemption besides its row and its stock: its type, token units
+    (with their tokens) and minimum status type."""
+
+    type: RedemptionType | None
+    token_units: tuple[TokenUnitDetail, ...]
+    min_user_status_type: UserStatusType | None
+
+
+# By (tenant, environment, redemption), with the tenant's catalog version they were read at
+# (revision 0017; docs/decisions.md, "Campaign details are cached, revalidated"). Read-only.
+PARTS_CACHE_SIZE = 4096
+_PARTS: OrderedDict[tuple[uuid.UUID, Environment, uuid.UUID], tuple[int, _Parts]] = OrderedDict()
+
+
+async def _redeemable(
+    session: AsyncSession, ctx: RequestContext, redemption: Redemption
+) -> RedemptionDetail:
+    """The detail of a redemption a user redeems: the row the caller read (and locked), its
+    stock read now, and the rest from the cache while the tenant's catalog has not moved."""
+    version = await tenants_service.catalog_version(session, ctx.tenant)
+    key = (ctx.tenant, ctx.env, redemption.id)
+    cached = _PARTS.get(key)
+    if cached is not None and version is not None and cached[0] == version:
+        _PARTS.move_to_end(key)
+        parts = cached[1]
+        stock = (
+            None
+            if redemption.max_total_supply is None
+            else (await repository.available(session, ctx.tenant, [redemption.id])).get(
+                redemption.id, 0
+            )
+        )
+        return RedemptionDetail(
+            redemption=redemption,
+            type=parts.type,
+            token_units=parts.token_units,
+            min_user_status_type=parts.min_user_status_type,
+            available=stock,
+        )
+    detail = await _detail(session, ctx, redemption)
+    if version is not None:
+        parts = _Parts(detail.type, detail.token_units, detail.min_user_status_type)
+        detach(session, parts)
+        _PARTS[key] = (version, parts)
+        while len(_PARTS) > PARTS_CACHE_SIZE:
+            _PARTS.popitem(last=False)
+    return detail
 
 
 def _visible(ctx: RequestContext, redemption: Redemption) -> bool:
@@ -638,7 +692,7 @@ async def redeem(
         )
     if not redemption.is_active:
         raise RedemptionNotActive(f"redemption {redemption.id} is not active")
-    detail = await _detail(session, ctx, redemption)
+    detail = await _redeemable(session, ctx, redemption)
     if not detail.token_units:
         raise RedemptionHasNoTokenUnits(f"redemption {redemption.id} has no token units")
     for unit in detail.token_units:

@@ -1,9 +1,10 @@
-"""catalog version: a per-tenant counter that moves whenever what a claim reads of the catalog
-changes (campaigns, their triggers, conditions, token units and engagements, tokens and their
-items, businesses and their types)
+"""catalog version: a per-tenant counter that moves whenever what a claim or a redeem reads of
+the catalog changes (campaigns, their triggers, conditions, token units and engagements;
+redemptions, their types and token units; tokens and their items; businesses and user status
+types, and their types)
 
 Row triggers on those tables bump ``tenants.catalog_version`` in the writing transaction, so a
-process that cached a campaign's detail can tell, with one indexed read of the tenant row,
+process that cached a campaign's or a redemption's detail can tell, with one indexed read of the tenant row,
 whether the cache still holds. Only admin and business-profile operations write these tables;
 the hot paths (claims, redeems, movements) never do, so the tenant row is not a hot row.
 
@@ -35,6 +36,10 @@ CATALOG_TABLES = (
     "token_types",
     "businesses",
     "business_types",
+    "redemptions",
+    "redemption_types",
+    "redemption_token_units",
+    "user_status_types",
 )
 
 _BUMP = """
