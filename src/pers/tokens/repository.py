@@ -255,6 +255,22 @@ async def get_metadata_by_incremental_id(
     return result.scalar_one_or_none()
 
 
+_ITEM_ACTIVE = (
+    "SELECT is_active FROM token_metadata WHERE tenant_id = $1 AND token_id = $2"
+    " AND incremental_id = $3"
+)
+
+
+async def item_is_active(
+    session: AsyncSession, tenant_id: uuid.UUID, token_id: uuid.UUID, incremental_id: int
+) -> bool | None:
+    """Whether the item is active; None when the token has no such item. A plain statement
+    on the driver connection: every NFT mint asks it."""
+    conn = await driver(session)
+    found = await conn.fetchval(_ITEM_ACTIVE, tenant_id, token_id, incremental_id)
+    return None if found is None else bool(found)
+
+
 async def add_metadata(session: AsyncSession, row: TokenMetadata) -> None:
     session.add(row)
     await session.flush()

@@ -709,6 +709,18 @@ async def get_token_metadata(
     return _metadata_view(row)
 
 
+async def mintable_item(
+    session: AsyncSession, ctx: RequestContext, token: TokenView, incremental_id: int
+) -> bool:
+    """Whether ``token`` (as the request's environment sees it: the caller resolved it) has
+    the item ``incremental_id`` active; 404 ``TOKEN_METADATA_NOT_FOUND`` when it has no such
+    item. One plain statement: mints ask it every time."""
+    active = await repository.item_is_active(session, ctx.tenant, token.id, incremental_id)
+    if active is None:
+        raise TokenMetadataNotFound(f"token {token.id} has no metadata {incremental_id}")
+    return active
+
+
 # --- metadata ---------------------------------------------------------------------------------
 
 

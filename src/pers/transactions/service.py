@@ -301,8 +301,7 @@ async def mint_holding(
         return Holding(token.id, 0, unique=False)
     if metadata_id is None:
         raise TokenIdRequired(f"minting {token.type.value} needs tokenMetadataIncrementalId")
-    item = await tokens_service.get_token_metadata(session, ctx, token.id, metadata_id)
-    if not item.is_active:
+    if not await tokens_service.mintable_item(session, ctx, token, metadata_id):
         raise TokenNotActive(f"token metadata {metadata_id} is not active")
     if token.type is TokenType.ERC1155:
         return Holding(token.id, metadata_id, unique=False)
