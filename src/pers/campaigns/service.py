@@ -14,7 +14,6 @@ when they change. Claims never write these rows, so a campaign is not a hot row.
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,6 +51,7 @@ from pers.campaigns.models import (
 from pers.db import detach
 from pers.errors import ValidationFailed
 from pers.kit.amounts import from_base_units
+from pers.kit.cache import VersionedCache
 from pers.kit.enums import Environment
 from pers.kit.ids import uuid7
 from pers.tenants import service as tenants_service
@@ -825,20 +825,16 @@ async def get_claimable_campaign(
     is active, running and of the request's environment."""
     version = await tenants_service.catalog_version(session, ctx.tenant)
     key = (ctx.tenant, ctx.env, campaign_id)
-    cached = _CLAIMABLE.get(key)
-    if cached is not None and version is not None and cached[0] == version:
-        _CLAIMABLE.move_to_end(key)
-        return cached[1]
+    cached = _CLAIMABLE.get(key, version)
+    if cached is not None:
+        return cached
     campaign = await repository.get_campaign(session, ctx.tenant, campaign_id)
     if campaign is None:
         raise CampaignNotFound(f"no campaign {campaign_id} in this tenant")
     detail = await _detail(session, ctx, campaign)
-    if version is not None:
-        # Out of this session: its rollback or expiry must not reach what later requests read.
-        detach(session, detail)
-        _CLAIMABLE[key] = (version, detail)
-        while len(_CLAIMABLE) > CLAIMABLE_CACHE_SIZE:
-            _CLAIMABLE.popitem(last=False)
+    # Out of this session: its rollback or expiry must not reach what later requests read.
+    detach(session, detail)
+    _CLAIMABLE.put(key, version, detail)
     return detail
 
 
@@ -846,9 +842,8 @@ async def get_claimable_campaign(
 # version they were read at: claims read them on every request, and they change only when an
 # admin changes the catalog (docs/decisions.md, "Campaign details are cached, revalidated").
 # The details are read-only once built; a claim never changes them.
-CLAIMABLE_CACHE_SIZE = 4096
-_CLAIMABLE: OrderedDict[tuple[uuid.UUID, Environment, uuid.UUID], tuple[int, CampaignDetail]] = (
-    OrderedDict()
+_CLAIMABLE: VersionedCache[tuple[uuid.UUID, Environment, uuid.UUID], CampaignDetail] = (
+    VersionedCache(4096)
 )
 
 

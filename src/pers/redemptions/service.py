@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -32,6 +31,7 @@ from pers.auth.context import PrincipalKind, RequestContext
 from pers.db import detach
 from pers.errors import ValidationFailed
 from pers.kit.amounts import AmountError, from_base_units, to_base_units
+from pers.kit.cache import VersionedCache
 from pers.kit.enums import Environment
 from pers.kit.ids import uuid7
 from pers.redemptions import repository
@@ -246,8 +246,7 @@ class _Parts:
 
 # By (tenant, environment, redemption), with the tenant's catalog version they were read at
 # (revision 0017; docs/decisions.md, "Campaign details are cached, revalidated"). Read-only.
-PARTS_CACHE_SIZE = 4096
-_PARTS: OrderedDict[tuple[uuid.UUID, Environment, uuid.UUID], tuple[int, _Parts]] = OrderedDict()
+_PARTS: VersionedCache[tuple[uuid.UUID, Environment, uuid.UUID], _Parts] = VersionedCache(4096)
 
 
 async def _redeemable(
@@ -257,10 +256,8 @@ async def _redeemable(
     stock read now, and the rest from the cache while the tenant's catalog has not moved."""
     version = await tenants_service.catalog_version(session, ctx.tenant)
     key = (ctx.tenant, ctx.env, redemption.id)
-    cached = _PARTS.get(key)
-    if cached is not None and version is not None and cached[0] == version:
-        _PARTS.move_to_end(key)
-        parts = cached[1]
+    parts = _PARTS.get(key, version)
+    if parts is not None:
         stock = (
             None
             if redemption.max_total_supply is None
@@ -276,12 +273,9 @@ async def _redeemable(
             available=stock,
         )
     detail = await _detail(session, ctx, redemption)
-    if version is not None:
-        parts = _Parts(detail.type, detail.token_units, detail.min_user_status_type)
-        detach(session, parts)
-        _PARTS[key] = (version, parts)
-        while len(_PARTS) > PARTS_CACHE_SIZE:
-            _PARTS.popitem(last=False)
+    parts = _Parts(detail.type, detail.token_units, detail.min_user_status_type)
+    detach(session, parts)
+    _PARTS.put(key, version, parts)
     return detail
 
 
