@@ -7,7 +7,6 @@ Node errors are recognised by the messages geth (and the dev chain) answer with.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, cast
@@ -196,14 +195,3 @@ class ChainClient:
         )
         if "error" in response:
             raise Unavailable(f"{self.url}: pers_fund: {response['error']}")
-
-
-async def gather_limited(limit: int, coros: list[Any]) -> list[Any]:
-    """Run ``coros`` with at most ``limit`` at a time, results in order."""
-    gate = asyncio.Semaphore(limit)
-
-    async def one(coro: Any) -> Any:
-        async with gate:
-            return await coro
-
-    return list(await asyncio.gather(*(one(c) for c in coros)))
