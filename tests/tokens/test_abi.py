@@ -10,6 +10,7 @@ import httpx
 import pytest
 from eth_utils.abi import event_abi_to_log_topic, function_abi_to_4byte_selector
 
+from pers.chain import contracts
 from pers.tokens.abis import standard_abi
 from pers.tokens.models import TokenType
 from tests.conftest import TenantHandle
@@ -130,10 +131,17 @@ def test_every_abi_has_the_operator_functions_pers_contracts_offer(
     assert len(names) == len([e for e in abi if e["type"] == "function"]), "duplicate signature"
 
 
-def test_standard_abi_returns_a_fresh_copy() -> None:
-    first = standard_abi(TokenType.ERC20)
-    first.clear()
-    assert standard_abi(TokenType.ERC20)
+def test_standard_abi_is_parsed_once_and_shared_while_abi_gives_copies() -> None:
+    """Responses show the ABI of every token they embed (claims, redeems): it is parsed once
+    per process and shared read-only; ``pers.chain.contracts.abi`` still gives a copy a caller
+    may change."""
+    shared = standard_abi(TokenType.ERC20)
+    assert standard_abi(TokenType.ERC20) is shared
+    assert shared == contracts.abi(contracts.ContractName.CREDIT)
+    copy = contracts.abi(contracts.ContractName.CREDIT)
+    copy.clear()
+    assert contracts.abi(contracts.ContractName.CREDIT) == shared
+    assert shared
 
 
 @pytest.mark.parametrize("token_type", list(TokenType))

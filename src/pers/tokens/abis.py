@@ -7,7 +7,7 @@ batches), so a wallet or explorer reading the served ABI sees what settlement ca
 
 from __future__ import annotations
 
-from pers.chain.contracts import Abi, ContractName, abi
+from pers.chain.contracts import Abi, ContractName, shared_abi
 from pers.tokens.models import TokenType
 
 CONTRACT_OF = {
@@ -20,5 +20,6 @@ __all__ = ["Abi", "standard_abi"]
 
 
 def standard_abi(token_type: TokenType) -> Abi:
-    """A fresh copy (callers may mutate it)."""
-    return abi(CONTRACT_OF[token_type])
+    """The ABI of ``token_type``'s contract, shared by every caller: read it, never change it
+    (a token's response shows it, and claims and redeems show tokens on every request)."""
+    return shared_abi(CONTRACT_OF[token_type])

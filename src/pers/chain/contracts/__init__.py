@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -28,6 +29,22 @@ def source(name: ContractName) -> str:
 
 def abi(name: ContractName) -> Abi:
     """The committed ABI of ``name``; a fresh copy each call, so callers may mutate it."""
-    text = resources.files(__name__).joinpath(f"abi/{name.value}.json").read_text()
-    loaded: Abi = json.loads(text)
+    loaded: Abi = json.loads(_abi_text(name))
+    return loaded
+
+
+def shared_abi(name: ContractName) -> Abi:
+    """The committed ABI of ``name``, parsed once per process and shared by every caller: read
+    it, never change it (a response serializes it on every token it shows)."""
+    return _shared(name)
+
+
+@cache
+def _abi_text(name: ContractName) -> str:
+    return resources.files(__name__).joinpath(f"abi/{name.value}.json").read_text()
+
+
+@cache
+def _shared(name: ContractName) -> Abi:
+    loaded: Abi = json.loads(_abi_text(name))
     return loaded
