@@ -33,9 +33,6 @@ class SendKind(StrEnum):
     DEPLOY = "deploy"
 
 
-OPEN_SEND_STATUSES = (SendStatus.SIGNED, SendStatus.BROADCASTED, SendStatus.MINED)
-
-
 def _enum(e: type[StrEnum], name: str) -> Enum:
     return Enum(
         e, name=name, native_enum=False, length=16, values_callable=lambda x: [m.value for m in x]

@@ -14,8 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.settlement.models import SendKind, SendStatus
 
-OPEN = ("signed", "broadcasted", "mined")
-
 
 @dataclass(frozen=True)
 class Intent:
@@ -257,19 +255,6 @@ async def open_sends(session: AsyncSession, tenant_id: uuid.UUID, chain_id: int)
         )
         for r in rows
     ]
-
-
-async def attempts(
-    session: AsyncSession, tenant_id: uuid.UUID, send_id: uuid.UUID
-) -> list[Attempt]:
-    rows = await session.execute(
-        text(
-            "SELECT number, tx_hash, raw, max_fee_per_gas, max_priority_fee_per_gas "
-            "FROM settlement_attempts WHERE tenant_id = :t AND send_id = :s ORDER BY number"
-        ),
-        {"t": tenant_id, "s": send_id},
-    )
-    return [Attempt(int(r[0]), r[1], bytes(r[2]), int(r[3]), int(r[4])) for r in rows]
 
 
 async def attempts_of(
