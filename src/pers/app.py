@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pers import __version__
 from pers.errors import PROBLEM_CONTENT_TYPE, PersError, finish_problem
+from pers.fastlane import FastLane
 from pers.logs import RequestIdMiddleware
 from pers.runtime import Runtime
 
@@ -211,6 +213,15 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
         **_without_native_telemetry(),
     )
     app.state.runtime = runtime
+    app.state.fast_lane_outcomes = Counter()
+    if runtime.settings.fast_lane:
+        from pers.transactions import http_fast as transactions_fast
+
+        # Inside RequestIdMiddleware (added after it, so it runs within it).
+        fast_routes = {(m, V1 + path): h for (m, path), h in transactions_fast.ROUTES.items()}
+        app.add_middleware(
+            FastLane, runtime=runtime, routes=fast_routes, outcomes=app.state.fast_lane_outcomes
+        )
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
 

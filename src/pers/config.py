@@ -149,6 +149,14 @@ class Settings(BaseSettings):
             "prepared statements each time): raise the pool size instead."
         ),
     )
+    fast_lane: bool = Field(
+        default=True,
+        description=(
+            "Answer the hottest operations' successful case (credit mints by an admin, credit "
+            "payments by a user) with one database statement; anything else, and every "
+            'refusal, goes through the regular path (docs/decisions.md, "The fast lane").'
+        ),
+    )
     data_dir: Path = Field(default=Path(".pers"))
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

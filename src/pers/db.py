@@ -147,6 +147,16 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
     return cast(asyncpg.Connection, conn)
 
 
+@asynccontextmanager
+async def autocommit_driver(db: Database) -> AsyncIterator[asyncpg.Connection]:
+    """An asyncpg connection of the pool, in no transaction: each statement runs and commits
+    on its own (the fast lane's one-statement operations). An error raised by the server means
+    the statement's implicit transaction rolled back."""
+    async with db.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        yield cast(asyncpg.Connection, raw.driver_connection)
+
+
 _INSERTS: dict[tuple[type[Any], frozenset[str]], tuple[str, list[tuple[str, Any]]]] = {}
 
 

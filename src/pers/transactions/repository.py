@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+import asyncpg
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pers.db import insert_row
+from pers.db import Database, autocommit_driver, insert_row
 from pers.kit.enums import Environment
 from pers.transactions.models import (
     OwnerType,
@@ -21,6 +22,66 @@ from pers.transactions.models import (
 
 async def add(session: AsyncSession, row: Transaction) -> None:
     await insert_row(session, row)
+
+
+@dataclass(frozen=True, slots=True)
+class FastCredits:
+    """The arguments of ``pers_fast_credits`` (revision 0018), in its order."""
+
+    kind: str  # "mint" (issuer to a user) or "pay" (a user to a business)
+    auth: str  # "key", "admin" or "user"
+    tenant_id: uuid.UUID
+    auth_id: uuid.UUID
+    environment: Environment
+    key_hash: str | None
+    key_type: str | None
+    project_key: str | None
+    user_column: str | None
+    user_value: str | None
+    trigger: TriggerProcessType
+    business_id: uuid.UUID | None
+    chain_id: int | None
+    amount: Decimal
+    issuer: str
+    entry_id: uuid.UUID
+    now: datetime
+    touch_before: datetime
+
+
+_FAST_CREDITS = (
+    "SELECT * FROM pers_fast_credits($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
+    " $14, $15, $16, $17, $18)"
+)
+
+
+async def fast_credits(db: Database, args: FastCredits) -> Transaction | None:
+    """Run the successful case of a credit movement in one autocommit statement: the written
+    transaction, or None when the function declined or the server refused (nothing written)."""
+    async with autocommit_driver(db) as conn:
+        try:
+            row = await conn.fetchrow(
+                _FAST_CREDITS, args.kind, args.auth, args.tenant_id, args.auth_id,
+                args.environment.value, args.key_hash, args.key_type, args.project_key,
+                args.user_column, args.user_value, args.trigger.value, args.business_id,
+                args.chain_id, args.amount, args.issuer, args.entry_id, args.now,
+                args.touch_before,
+            )  # fmt: skip
+        except asyncpg.PostgresError:
+            return None
+    if row is None:
+        return None
+    values = dict(row)
+    return Transaction(
+        **{
+            **values,
+            "environment": Environment(values["environment"]),
+            "type": TransactionType(values["type"]),
+            "trigger_process_type": TriggerProcessType(values["trigger_process_type"]),
+            "status": TransactionStatus(values["status"]),
+            "sender_owner_type": OwnerType(values["sender_owner_type"]),
+            "recipient_owner_type": OwnerType(values["recipient_owner_type"]),
+        }
+    )
 
 
 async def get(

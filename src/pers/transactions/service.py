@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.auth.context import PrincipalKind, RequestContext
 from pers.auth.errors import PrincipalNotAllowed
+from pers.auth.service import FastCredential
 from pers.businesses import service as businesses_service
 from pers.businesses.service import BusinessView
 from pers.db import plan_each_statement
@@ -444,6 +445,69 @@ async def charge_credits(
         kind=TransactionType.TRANSFER, trigger=trigger, token=token,
         holding=Holding(token.id, 0, unique=False), amount=units,
         sender=user_party(user), recipient=recipient, engaged_business_id=engaged,
+    )  # fmt: skip
+
+
+# --- the fast lane (docs/decisions.md, "The fast lane") ----------------------------------------
+
+
+async def fast_admin_mint_credits(
+    rt: Runtime,
+    credential: FastCredential,
+    *,
+    identifier: UserIdentifier | None,
+    user_email: str | None,
+    amount: Decimal,
+    now: datetime,
+) -> Transaction | None:
+    """:func:`mint_credits` by an admin, when everything holds, in one statement; None (with
+    nothing written) for anything else, which the regular path then answers."""
+    if credential.auth not in ("key", "admin") or user_email is None or not user_email.strip():
+        return None
+    identifier = identifier or UserIdentifier.EMAIL
+    value = user_email.strip()
+    if identifier is UserIdentifier.EMAIL:
+        value = value.lower()
+    elif identifier is UserIdentifier.ID and parse_uuid(value) is None:
+        return None
+    return await repository.fast_credits(
+        rt.db,
+        repository.FastCredits(
+            kind="mint", auth=credential.auth, tenant_id=credential.tenant_id,
+            auth_id=credential.subject_id, environment=credential.environment,
+            key_hash=credential.key_hash, key_type=credential.key_type, project_key=None,
+            user_column=users_service.FIELD_OF_IDENTIFIER[identifier], user_value=value,
+            trigger=TriggerProcessType.ADMIN_TRIGGERED, business_id=None, chain_id=None,
+            amount=amount, issuer=ledger.issuer_address(rt.wallets, credential.tenant_id),
+            entry_id=uuid7(), now=now, touch_before=credential.touch_before,
+        ),
+    )  # fmt: skip
+
+
+async def fast_user_pay_credits(
+    rt: Runtime,
+    credential: FastCredential,
+    *,
+    project_key: str,
+    business_id: uuid.UUID,
+    chain_id: int,
+    amount: Decimal,
+    now: datetime,
+) -> Transaction | None:
+    """:func:`user_transfer_to_business` of credits, when everything holds, in one statement;
+    None (with nothing written) for anything else, which the regular path then answers."""
+    if credential.auth != "user":
+        return None
+    return await repository.fast_credits(
+        rt.db,
+        repository.FastCredits(
+            kind="pay", auth="user", tenant_id=credential.tenant_id,
+            auth_id=credential.subject_id, environment=credential.environment, key_hash=None,
+            key_type=None, project_key=project_key, user_column=None, user_value=None,
+            trigger=TriggerProcessType.TRANSFER, business_id=business_id, chain_id=chain_id,
+            amount=amount, issuer=ledger.issuer_address(rt.wallets, credential.tenant_id),
+            entry_id=uuid7(), now=now, touch_before=credential.touch_before,
+        ),
     )  # fmt: skip
 
 
