@@ -177,8 +177,11 @@ async def insert_row(session: AsyncSession, row: Base) -> None:
     omitted = frozenset(
         c.key
         for c in table.columns
-        if c.server_default is not None
-        and getattr(row, mapper.get_property_by_column(c).key) is None
+        if c.computed is not None
+        or (
+            c.server_default is not None
+            and getattr(row, mapper.get_property_by_column(c).key) is None
+        )
     )
     plan = _INSERTS.get((cls, omitted))
     if plan is None:

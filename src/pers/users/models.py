@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Computed,
     ForeignKeyConstraint,
     Identity,
     Index,
@@ -39,11 +40,11 @@ class User(TenantOwned, WithId, Timestamps, Base):
     __tablename__ = "users"
     __table_args__ = (
         Index(
-            "uq_users_tenant_id_email",
+            "uq_users_tenant_id_email_key",
             "tenant_id",
-            func.lower(text("email")),
+            "email_key",
             unique=True,
-            postgresql_where=text("email IS NOT NULL"),
+            postgresql_where=text("email_key IS NOT NULL"),
         ),
         Index(
             "uq_users_tenant_id_external_id",
@@ -66,6 +67,10 @@ class User(TenantOwned, WithId, Timestamps, Base):
     # creation so that lookups by address are one index probe. EIP-55 checksum form.
     account_address: Mapped[str] = mapped_column(String(42))
     email: Mapped[str | None]
+    # What e-mails are matched on (case-insensitively), as a column of its own: under Row Level
+    # Security an index on lower(email) serves no query, because lower() is not leakproof and
+    # so is never evaluated before the policy (revision 0019).
+    email_key: Mapped[str | None] = mapped_column(Computed("lower(email)", persisted=True))
     first_name: Mapped[str | None]
     last_name: Mapped[str | None]
     external_id: Mapped[str | None]

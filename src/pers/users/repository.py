@@ -49,7 +49,7 @@ async def get_many(
 
 async def get_by_email(session: AsyncSession, tenant_id: uuid.UUID, email: str) -> User | None:
     result = await session.execute(
-        select(User).where(User.tenant_id == tenant_id, func.lower(User.email) == email.lower())
+        select(User).where(User.tenant_id == tenant_id, User.email_key == email.lower())
     )
     return result.scalar_one_or_none()
 
@@ -243,10 +243,10 @@ async def rows_where_in(
     session: AsyncSession, tenant_id: uuid.UUID, column: str, values: Sequence[object]
 ) -> Sequence[UserRow]:
     """Users whose ``column`` is one of ``values`` (``email`` compares lower-cased values
-    with the lower-cased column, through the unique index)."""
+    with ``email_key``, through the unique index)."""
     if not values:
         return []
-    target = func.lower(User.email) if column == "email" else getattr(User, column)
+    target = User.email_key if column == "email" else getattr(User, column)
     # One array parameter (= ANY), not an IN list of 1,000 parameters: one statement text
     # whatever the count, and an index condition in every plan.
     element = Uuid() if column == "id" else Text()
@@ -263,7 +263,7 @@ _VIEW_SELECT = (
 )
 _VIEW_BY = {
     "id": _VIEW_SELECT + "id = $2",
-    "email": _VIEW_SELECT + "lower(email) = $2",
+    "email": _VIEW_SELECT + "email_key = $2",
     "external_id": _VIEW_SELECT + "external_id = $2",
     "instagram_account_id": _VIEW_SELECT + "instagram_account_id = $2",
 }

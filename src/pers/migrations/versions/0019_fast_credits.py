@@ -15,8 +15,8 @@ transaction rolls back, nothing is written, and the caller answers the request t
 regular path, which says why with its own problem+json error. The function never decides an
 outcome the regular path would decide differently; it only declines.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-11-23
 """
 
@@ -24,8 +24,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0017"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -119,7 +119,7 @@ BEGIN
     IF p_kind = 'mint' THEN
         IF p_user_column = 'email' THEN
             SELECT id, account_address INTO v_user, v_user_address FROM users
-            WHERE tenant_id = p_tenant AND lower(email) = p_user_value AND is_active;
+            WHERE tenant_id = p_tenant AND email_key = p_user_value AND is_active;
         ELSIF p_user_column = 'id' THEN
             SELECT id, account_address INTO v_user, v_user_address FROM users
             WHERE tenant_id = p_tenant AND id = p_user_value::uuid AND is_active;
