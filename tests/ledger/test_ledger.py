@@ -312,16 +312,38 @@ async def test_a_mint_batch_refuses_what_post_refuses(books: Books) -> None:
     assert await books.balance(nft, ALICE) == 0
 
 
-async def test_the_balance_check_is_planned_for_each_entry(books: Books) -> None:
-    """A generic plan cached while ``postings`` was empty can read every posting of the tenant
-    for each entry checked at commit (revision 0007)."""
+async def test_the_balance_check_can_only_be_planned_on_the_primary_key(books: Books) -> None:
+    """The check at commit is planned once per connection (a generic plan) and must never read
+    every posting of the tenant, whatever the table's statistics: under the function's own
+    settings, its query has one possible plan, the primary key (revision 0020)."""
 
-    async def config(session: AsyncSession) -> list[str]:
-        value = await session.scalar(
+    async def plan(session: AsyncSession) -> tuple[list[str], str]:
+        config = await session.scalar(
             text("SELECT proconfig FROM pg_proc WHERE proname = 'pers_check_entry_balanced'")
         )
-        return list(value or [])
+        settings = list(config or [])
+        for setting in settings:
+            name, _, value = setting.partition("=")
+            await session.execute(
+                text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value}
+            )
+        await session.execute(
+            text(
+                "PREPARE balanced_check(uuid, uuid) AS SELECT sum(amount) FROM postings"
+                " WHERE tenant_id = $1 AND entry_id = $2"
+            )
+        )
+        # Literals: EXPLAIN EXECUTE takes no bind parameters (the ids are uuids, not input).
+        explained = await session.execute(
+            text(f"EXPLAIN EXECUTE balanced_check('{books.tenant_id}', '{uuid.uuid4()}')")
+        )
+        await session.execute(text("DEALLOCATE balanced_check"))
+        return settings, "\n".join(row[0] for row in explained)
 
-    settings = await books.run(config)
-    assert isinstance(settings, list)
-    assert "plan_cache_mode=force_custom_plan" in settings
+    outcome = await books.run(plan)
+    assert isinstance(outcome, tuple)
+    settings, explained = outcome
+    assert "plan_cache_mode=force_generic_plan" in settings
+    assert "enable_seqscan=off" in settings
+    assert "pk_postings" in explained, explained
+    assert "$2" in explained, explained  # generic: the plan holds for any entry

@@ -48,13 +48,11 @@ class Posting(TenantOwned, Base):
     __tablename__ = "postings"
     __table_args__ = (
         CheckConstraint("amount <> 0", name="not_zero"),
-        Index(
-            "ix_postings_tenant_id_account",
-            "tenant_id",
-            "environment",
-            "account_address",
-            "token_id",
-        ),
+        # No tenant_id here: with it, this index competed with the primary key for the
+        # balanced-entry check (tenant_id, entry_id), and on a small table the planner could
+        # pick it and read every posting of the tenant (revision 0020). Account addresses are
+        # derived per tenant; the policy filters the rest.
+        Index("ix_postings_account_address", "account_address", "token_id", "environment"),
     )
 
     entry_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
