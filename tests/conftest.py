@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -190,6 +192,26 @@ async def client(
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://pers.test") as c:
         yield c
+
+
+@pytest.fixture
+async def regular_client(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
+    """The same API with the fast lane switched off (PERS_FAST_LANE=false): every request
+    through the regular path, to compare the lane's answers with."""
+    settings = runtime.settings.model_copy(update={"fast_lane": False})
+    app = create_app(dataclasses.replace(runtime, settings=settings), own_runtime=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://pers.test") as c:
+        yield c
+
+
+def fast_lane_outcomes(client: httpx.AsyncClient) -> Counter[tuple[str, bool]]:
+    """How many requests of each path the client's app answered in the fast lane (True) and
+    declined to the regular path (False)."""
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    outcomes: Counter[tuple[str, bool]] = transport.app.state.fast_lane_outcomes  # type: ignore[attr-defined]
+    return outcomes
 
 
 class TenantHandle:

@@ -4,41 +4,18 @@ regular path answers it (docs/decisions.md, "The fast lane")."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
-from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
-from pers.app import create_app
-from pers.runtime import Runtime
+from tests.conftest import fast_lane_outcomes
 from tests.transactions.conftest import DEV_CHAIN_ID, Economy, problem
 
 MINT = "/v1.7/transaction/admin/mint/credits"
 PAY = "/v1.7/transaction/auth/transfer/credits"
 # Fields that differ between two movements by construction.
 OWN = {"id", "createdAt", "updatedAt"}
-
-
-@pytest.fixture
-async def regular(runtime: Runtime) -> AsyncIterator[httpx.AsyncClient]:
-    """The same API with the lane switched off (PERS_FAST_LANE=false)."""
-    settings = runtime.settings.model_copy(update={"fast_lane": False})
-    app = create_app(dataclasses.replace(runtime, settings=settings), own_runtime=False)
-    assert not app.state.fast_lane_outcomes
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://pers.test") as c:
-        yield c
-
-
-def outcomes(client: httpx.AsyncClient) -> Counter[tuple[str, bool]]:
-    transport = client._transport
-    assert isinstance(transport, httpx.ASGITransport)
-    found: Counter[tuple[str, bool]] = transport.app.state.fast_lane_outcomes  # type: ignore[attr-defined]
-    return found
 
 
 def same_movement(fast: dict[str, Any], slow: dict[str, Any]) -> None:
@@ -49,21 +26,21 @@ def same_movement(fast: dict[str, Any], slow: dict[str, Any]) -> None:
 
 
 async def test_a_plain_mint_is_answered_by_the_lane_as_the_regular_path_would(
-    economy: Economy, regular: httpx.AsyncClient
+    economy: Economy, regular_client: httpx.AsyncClient
 ) -> None:
     email = f"{uuid.uuid4().hex}@lane.example"
     created = await economy.mint_credits(email, 1)  # a new user: the regular path creates it
-    before = outcomes(economy.client).copy()
+    before = fast_lane_outcomes(economy.client).copy()
     body = {"userEmail": email.upper(), "amount": 12.34}
     fast = await economy.client.post(MINT, json=body, headers=economy.admin)
-    slow = await regular.post(MINT, json=body, headers=economy.admin)
+    slow = await regular_client.post(MINT, json=body, headers=economy.admin)
     assert fast.status_code == slow.status_code == 201, (fast.text, slow.text)
     assert fast.headers["content-type"] == slow.headers["content-type"] == "application/json"
     assert "x-request-id" in fast.headers
     same_movement(fast.json(), slow.json())
     assert fast.json()["recipientId"] == created["recipientId"]
     assert fast.json()["amount"] == 12.34
-    after = outcomes(economy.client)
+    after = fast_lane_outcomes(economy.client)
     assert after[MINT, True] == before[MINT, True] + 1
     assert after[MINT, False] == before[MINT, False]
     assert await economy.credit_balance(created["recipientAddress"]) == 25.68
@@ -75,7 +52,7 @@ async def test_a_plain_mint_is_answered_by_the_lane_as_the_regular_path_would(
 
 
 async def test_a_plain_payment_is_answered_by_the_lane_as_the_regular_path_would(
-    economy: Economy, regular: httpx.AsyncClient
+    economy: Economy, regular_client: httpx.AsyncClient
 ) -> None:
     headers, me = await economy.user()
     minted = await economy.client.post(
@@ -84,15 +61,15 @@ async def test_a_plain_payment_is_answered_by_the_lane_as_the_regular_path_would
     )  # fmt: skip
     assert minted.status_code == 201, minted.text
     cafe = await economy.business("Lane cafe")
-    before = outcomes(economy.client).copy()
+    before = fast_lane_outcomes(economy.client).copy()
     body = {"businessId": cafe["id"], "chainId": DEV_CHAIN_ID, "amount": 2.5}
     fast = await economy.client.post(PAY, json=body, headers=headers)
-    slow = await regular.post(PAY, json=body, headers=headers)
+    slow = await regular_client.post(PAY, json=body, headers=headers)
     assert fast.status_code == slow.status_code == 201, (fast.text, slow.text)
     same_movement(fast.json(), slow.json())
     assert fast.json()["engagedBusinessId"] == cafe["id"]
     assert fast.json()["triggerProcessType"] == "TRANSFER"
-    assert outcomes(economy.client)[PAY, True] == before[PAY, True] + 1
+    assert fast_lane_outcomes(economy.client)[PAY, True] == before[PAY, True] + 1
     assert await economy.credit_balance(me["accountAddress"]) == 5
     assert await economy.credit_balance(cafe["accountAddress"]) == 5
 
@@ -114,7 +91,7 @@ async def test_every_other_case_is_declined_and_answered_by_the_regular_path(
         headers=economy.admin,
     )  # fmt: skip
     assert off.status_code == 200, off.text
-    before = outcomes(client).copy()
+    before = fast_lane_outcomes(client).copy()
 
     too_fine = await client.post(
         MINT, json={"userEmail": me["id"], "userIdentifier": "id", "amount": 0.001},
@@ -162,7 +139,7 @@ async def test_every_other_case_is_declined_and_answered_by_the_regular_path(
     assert again.headers.get("idempotent-replayed") == "true"
     assert first.json()["id"] == again.json()["id"]
 
-    after = outcomes(client)
+    after = fast_lane_outcomes(client)
     assert after[MINT, True] == before[MINT, True]
     assert after[PAY, True] == before[PAY, True]
     assert after[MINT, False] - before[MINT, False] == 4
@@ -180,10 +157,10 @@ async def test_a_deactivated_user_gets_nothing_through_the_lane(economy: Economy
         f"/v1.7/user/admin/{tx['recipientId']}/toggle-active", headers=economy.admin
     )
     assert toggled.status_code == 200, toggled.text
-    before = outcomes(economy.client).copy()
+    before = fast_lane_outcomes(economy.client).copy()
     mint = await economy.client.post(
         MINT, json={"userEmail": email, "amount": 1}, headers=economy.admin
     )
     problem(mint, 422, "USER_NOT_ACTIVE")
-    assert outcomes(economy.client)[MINT, False] == before[MINT, False] + 1
+    assert fast_lane_outcomes(economy.client)[MINT, False] == before[MINT, False] + 1
     assert await economy.credit_balance(tx["recipientAddress"]) == 5

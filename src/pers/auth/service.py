@@ -174,24 +174,34 @@ async def check_long_lived(
 
 @dataclass(frozen=True, slots=True)
 class FastCredential:
-    """What the fast lane's statement checks of a PERS bearer token whose signature, issuer and
-    expiry were verified here (``pers_fast_credits``, revision 0018, does what
+    """A PERS token whose signature, issuer and expiry were verified here, as the fast lane's
+    statements check it (``pers_fast_credits`` and ``pers_fast_claim`` do what
     :func:`check_long_lived` and the admin and user lookups of authentication do):
 
-    - ``key``: a tenant admin JWT; ``subject_id`` is the key's id, checked live, unrevoked,
-      unexpired, with ``key_hash`` and ``key_type``, and touched when used before
-      ``touch_before``;
-    - ``admin``: an admin's access token; ``subject_id`` is the admin, who must be active;
-    - ``user``: a user's access token; ``subject_id`` is the user, who must be active.
+    - ``principal`` is who the token is: ADMIN (a tenant admin JWT or an admin's access
+      token), SYSTEM (a system key) or USER;
+    - ``check`` is what the statement verifies of ``subject_id``: ``key``, the long-lived
+      key's record (live, unrevoked, unexpired, with ``key_hash`` and ``key_type``, touched
+      when last used before ``touch_before``); ``admin``, an active admin; ``user``, an active
+      user.
     """
 
-    auth: str
+    principal: PrincipalKind
+    check: str
     tenant_id: uuid.UUID
     subject_id: uuid.UUID
     environment: Environment
     key_hash: str | None
     key_type: str | None
     touch_before: datetime
+
+
+_FAST_KINDS = {
+    ApiKeyType.TENANT_ADMIN_JWT: (PrincipalKind.ADMIN, "key"),
+    ApiKeyType.TENANT_SYSTEM_JWT: (PrincipalKind.SYSTEM, "key"),
+    ApiKeyType.ADMIN_JWT_ACCESS_TOKEN: (PrincipalKind.ADMIN, "admin"),
+    ApiKeyType.USER_JWT_ACCESS_TOKEN: (PrincipalKind.USER, "user"),
+}
 
 
 def fast_credential(rt: Runtime, token: str, now: datetime) -> FastCredential | None:
@@ -202,18 +212,18 @@ def fast_credential(rt: Runtime, token: str, now: datetime) -> FastCredential | 
         typ = ApiKeyType(claims["typ"])
         tenant_id = uuid.UUID(claims["tenantId"])
         environment = Environment(claims["env"])
-        if typ is ApiKeyType.TENANT_ADMIN_JWT:
-            auth, subject, key_hash = "key", uuid.UUID(claims["jti"]), sha256_hex(token)
-        elif typ is ApiKeyType.ADMIN_JWT_ACCESS_TOKEN:
-            auth, subject, key_hash = "admin", uuid.UUID(claims["sub"]), None
-        elif typ is ApiKeyType.USER_JWT_ACCESS_TOKEN:
-            auth, subject, key_hash = "user", uuid.UUID(claims["sub"]), None
-        else:
+        if typ not in _FAST_KINDS:
             return None
+        principal, check = _FAST_KINDS[typ]
+        if check == "key":
+            subject, key_hash = uuid.UUID(claims["jti"]), sha256_hex(token)
+        else:
+            subject, key_hash = uuid.UUID(claims["sub"]), None
     except (InvalidToken, ValueError, KeyError, TypeError):
         return None
     return FastCredential(
-        auth=auth,
+        principal=principal,
+        check=check,
         tenant_id=tenant_id,
         subject_id=subject,
         environment=environment,

@@ -838,6 +838,15 @@ async def get_claimable_campaign(
     return detail
 
 
+def peek_claimable_campaign(
+    ctx: RequestContext, campaign_id: uuid.UUID
+) -> tuple[int, CampaignDetail] | None:
+    """The cached detail of :func:`get_claimable_campaign` with the catalog version it was
+    read at, without asking the database: the fast lane has its statement confirm the version
+    (None when nothing is cached; the regular path then reads and caches it)."""
+    return _CLAIMABLE.peek((ctx.tenant, ctx.env, campaign_id))
+
+
 # Claimable campaign details by (tenant, environment, campaign), with the tenant's catalog
 # version they were read at: claims read them on every request, and they change only when an
 # admin changes the catalog (docs/decisions.md, "Campaign details are cached, revalidated").

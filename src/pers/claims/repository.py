@@ -4,13 +4,18 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
 
+import asyncpg
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pers.claims.models import CampaignClaim
-from pers.db import driver, insert_row
+from pers.claims.models import CampaignClaim, ClaimedBy
+from pers.db import Database, autocommit_driver, bind_column, driver, from_record, insert_row
 from pers.kit.enums import Environment
+from pers.transactions.models import Transaction
+from pers.users.models import User
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,85 @@ async def counter_state(
 
 async def add(session: AsyncSession, claim: CampaignClaim) -> None:
     await insert_row(session, claim)
+
+
+@dataclass(frozen=True, slots=True)
+class FastClaim:
+    """The arguments of ``pers_fast_claim`` (revision 0021), in its order."""
+
+    tenant_id: uuid.UUID
+    environment: Environment
+    check: str
+    subject_id: uuid.UUID
+    key_hash: str | None
+    key_type: str | None
+    project_key: str
+    touch_before: datetime
+    catalog_version: int
+    user_column: str
+    user_value: str
+    campaign_id: uuid.UUID
+    trigger_id: uuid.UUID
+    scope: uuid.UUID
+    limits: Limits
+    threshold: int | None
+    claim_id: uuid.UUID
+    claimed_by: ClaimedBy
+    claimer_id: uuid.UUID | None
+    conditions_data: dict[str, Any] | None
+    multiplier: Decimal
+    latitude: float | None
+    longitude: float | None
+    start_date: datetime | None
+    end_date: datetime | None
+    process_type: str
+    token_ids: list[uuid.UUID]
+    token_addresses: list[str]
+    token_decimals: list[int]
+    chain_ids: list[int | None]
+    amounts: list[int]
+    entry_ids: list[uuid.UUID]
+    issuer: str
+    now: datetime
+
+
+_FAST_CLAIM = (
+    "SELECT claim, claimant, movements FROM pers_fast_claim($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+    " $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27,"
+    " $28, $29, $30, $31, $32, $33, $34, $35, $36, $37)"
+)
+
+
+async def fast_claim(
+    db: Database, args: FastClaim
+) -> tuple[CampaignClaim, User, list[Transaction]] | None:
+    """Record a claim in one autocommit statement: the claim, its user and its transactions,
+    or None when the function declined or the server refused (nothing written)."""
+    dialect = db.engine.dialect
+    conditions = bind_column(dialect, CampaignClaim.conditions_data, args.conditions_data)
+    async with autocommit_driver(db) as conn:
+        try:
+            row = await conn.fetchrow(
+                _FAST_CLAIM, args.tenant_id, args.environment.value, args.check,
+                args.subject_id, args.key_hash, args.key_type, args.project_key,
+                args.touch_before, args.catalog_version, args.user_column, args.user_value,
+                args.campaign_id, args.trigger_id, args.scope, args.limits.max_total,
+                args.limits.max_per_day, args.limits.cooldown_seconds, args.threshold,
+                args.claim_id, args.claimed_by.value, args.claimer_id, conditions,
+                args.multiplier, args.latitude, args.longitude, args.start_date,
+                args.end_date, args.process_type, args.token_ids, args.token_addresses,
+                args.token_decimals, args.chain_ids, args.amounts, args.entry_ids,
+                args.issuer, args.now, args.now.astimezone(UTC).date(),
+            )  # fmt: skip
+        except asyncpg.PostgresError:
+            return None
+    if row is None:
+        return None
+    return (
+        from_record(dialect, CampaignClaim, row["claim"]),
+        from_record(dialect, User, row["claimant"]),
+        [from_record(dialect, Transaction, tx) for tx in row["movements"]],
+    )
 
 
 async def list_claims(

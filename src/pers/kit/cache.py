@@ -27,6 +27,11 @@ class VersionedCache(Generic[K, V]):
         self._values.move_to_end(key)
         return found[1]
 
+    def peek(self, key: K) -> tuple[int, V] | None:
+        """The value kept for ``key`` with the version it was read at, whatever the current
+        version: for callers that have the database confirm the version themselves."""
+        return self._values.get(key)
+
     def put(self, key: K, version: int | None, value: V) -> None:
         """Keep ``value`` as read at ``version`` (nothing is kept without a version)."""
         if version is None:

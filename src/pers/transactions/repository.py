@@ -9,7 +9,7 @@ import asyncpg
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pers.db import Database, autocommit_driver, insert_row
+from pers.db import Database, autocommit_driver, from_record, insert_row
 from pers.kit.enums import Environment
 from pers.transactions.models import (
     OwnerType,
@@ -70,18 +70,7 @@ async def fast_credits(db: Database, args: FastCredits) -> Transaction | None:
             return None
     if row is None:
         return None
-    values = dict(row)
-    return Transaction(
-        **{
-            **values,
-            "environment": Environment(values["environment"]),
-            "type": TransactionType(values["type"]),
-            "trigger_process_type": TriggerProcessType(values["trigger_process_type"]),
-            "status": TransactionStatus(values["status"]),
-            "sender_owner_type": OwnerType(values["sender_owner_type"]),
-            "recipient_owner_type": OwnerType(values["recipient_owner_type"]),
-        }
-    )
+    return from_record(db.engine.dialect, Transaction, row)
 
 
 async def get(

@@ -462,7 +462,9 @@ async def fast_admin_mint_credits(
 ) -> Transaction | None:
     """:func:`mint_credits` by an admin, when everything holds, in one statement; None (with
     nothing written) for anything else, which the regular path then answers."""
-    if credential.auth not in ("key", "admin") or user_email is None or not user_email.strip():
+    if credential.principal is not PrincipalKind.ADMIN or user_email is None:
+        return None
+    if not user_email.strip():
         return None
     identifier = identifier or UserIdentifier.EMAIL
     value = user_email.strip()
@@ -473,7 +475,7 @@ async def fast_admin_mint_credits(
     return await repository.fast_credits(
         rt.db,
         repository.FastCredits(
-            kind="mint", auth=credential.auth, tenant_id=credential.tenant_id,
+            kind="mint", auth=credential.check, tenant_id=credential.tenant_id,
             auth_id=credential.subject_id, environment=credential.environment,
             key_hash=credential.key_hash, key_type=credential.key_type, project_key=None,
             user_column=users_service.FIELD_OF_IDENTIFIER[identifier], user_value=value,
@@ -496,7 +498,7 @@ async def fast_user_pay_credits(
 ) -> Transaction | None:
     """:func:`user_transfer_to_business` of credits, when everything holds, in one statement;
     None (with nothing written) for anything else, which the regular path then answers."""
-    if credential.auth != "user":
+    if credential.principal is not PrincipalKind.USER:
         return None
     return await repository.fast_credits(
         rt.db,
