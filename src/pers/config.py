@@ -153,8 +153,9 @@ class Settings(BaseSettings):
         default=True,
         description=(
             "Answer the hottest operations' successful case (credit mints by an admin, credit "
-            "payments by a user) with one database statement; anything else, and every "
-            'refusal, goes through the regular path (docs/decisions.md, "The fast lane").'
+            "payments by a user, claims by a user or a system) with one database statement; "
+            "anything else, and every refusal, goes through the regular path "
+            '(docs/decisions.md, "The fast lane").'
         ),
     )
     data_dir: Path = Field(default=Path(".pers"))

@@ -29,11 +29,6 @@ down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-SIGNATURE = (
-    "varchar, varchar, uuid, uuid, varchar, uuid, varchar, varchar, varchar, varchar, varchar,"
-    " uuid, bigint, numeric, varchar, uuid, timestamptz, timestamptz"
-)
-
 FAST_CREDITS_FUNCTION = """
 CREATE FUNCTION pers_fast_credits(
     p_kind varchar,          -- 'mint': issuer to the user named by p_user_column/p_user_value;
@@ -188,4 +183,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f"DROP FUNCTION IF EXISTS pers_fast_credits({SIGNATURE})")
+    op.execute("DROP FUNCTION IF EXISTS pers_fast_credits")  # one function of that name
