@@ -18,10 +18,13 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pers.auth import service as auth_service
+from pers.auth.service import FastCredential
 from pers.kit.amounts import ExactFloat
 from pers.runtime import Runtime
 
@@ -62,6 +65,23 @@ class FastAnswer:
 
 
 FastHandler = Callable[[Runtime, FastRequest], Awaitable[FastAnswer | None]]
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_call(
+    rt: Runtime, request: FastRequest, token: str | None, model: type[M]
+) -> tuple[FastCredential, M] | None:
+    """The caller's PERS token (checked as authentication checks it) and the body read with the
+    route's own model; None when either is missing or not what the lane takes."""
+    if token is None:
+        return None
+    credential = auth_service.fast_credential(rt, token, request.now)
+    if credential is None:
+        return None
+    try:
+        return credential, model.model_validate(request.json())
+    except (ValueError, ValidationError):
+        return None
 
 
 def _is_json(content_type: str | None) -> bool:

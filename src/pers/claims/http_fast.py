@@ -5,13 +5,12 @@ is not the plain successful case."""
 
 from __future__ import annotations
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
-from pers.auth import service as auth_service
 from pers.auth.context import PrincipalKind
 from pers.claims import service
 from pers.claims.http_v1 import ClaimedRead, ClaimForUserBody, UserClaimBody, _request, claimed_read
-from pers.fastlane import FastAnswer, FastHandler, FastRequest
+from pers.fastlane import FastAnswer, FastHandler, FastRequest, read_call
 from pers.runtime import Runtime
 
 _CLAIMED = TypeAdapter(ClaimedRead)
@@ -26,15 +25,12 @@ async def _claim(
     body_model: type[UserClaimBody],
 ) -> FastAnswer | None:
     project_key = request.headers.get("x-project-key")
-    if token is None or project_key is None:
+    if project_key is None:
         return None
-    credential = auth_service.fast_credential(rt, token, request.now)
-    if credential is None or credential.principal is not principal:
+    call = read_call(rt, request, token, body_model)
+    if call is None or call[0].principal is not principal:
         return None
-    try:
-        body = body_model.model_validate(request.json())
-    except (ValueError, ValidationError):
-        return None
+    credential, body = call
     record = await service.fast_claim(
         rt, credential, project_key=project_key, request=_request(body), now=request.now
     )

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
-from pers.auth import service as auth_service
-from pers.fastlane import FastAnswer, FastHandler, FastRequest
+from pers.fastlane import FastAnswer, FastHandler, FastRequest, read_call
 from pers.runtime import Runtime
 from pers.transactions import service
 from pers.transactions.http_v1 import CreditsRequest, TransactionRead, UserTransferRequest, read
@@ -28,16 +27,10 @@ async def admin_mint_credits(rt: Runtime, request: FastRequest) -> FastAnswer | 
     headers = request.headers
     if "x-project-key" in headers or "x-api-key" in headers:
         return None
-    token = request.bearer()
-    if token is None:
+    call = read_call(rt, request, request.bearer(), CreditsRequest)
+    if call is None:
         return None
-    credential = auth_service.fast_credential(rt, token, request.now)
-    if credential is None:
-        return None
-    try:
-        body = CreditsRequest.model_validate(request.json())
-    except (ValueError, ValidationError):
-        return None
+    credential, body = call
     tx = await service.fast_admin_mint_credits(
         rt, credential, identifier=body.user_identifier, user_email=body.user_email,
         amount=body.amount, now=request.now,
@@ -52,16 +45,10 @@ async def user_transfer_credits(rt: Runtime, request: FastRequest) -> FastAnswer
     project_key = headers.get("x-project-key")
     if project_key is None or "x-api-key" in headers:
         return None
-    token = request.bearer()
-    if token is None:
+    call = read_call(rt, request, request.bearer(), UserTransferRequest)
+    if call is None:
         return None
-    credential = auth_service.fast_credential(rt, token, request.now)
-    if credential is None:
-        return None
-    try:
-        body = UserTransferRequest.model_validate(request.json())
-    except (ValueError, ValidationError):
-        return None
+    credential, body = call
     if body.token_address is not None or body.token_metadata_incremental_id is not None:
         return None
     business_id: uuid.UUID = body.business_id
