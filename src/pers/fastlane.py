@@ -13,7 +13,6 @@ It sits inside ``RequestIdMiddleware``, so its answers carry the request id and 
 from __future__ import annotations
 
 import json
-import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,8 +26,6 @@ from pers.auth import service as auth_service
 from pers.auth.service import FastCredential
 from pers.kit.amounts import ExactFloat
 from pers.runtime import Runtime
-
-log = logging.getLogger(__name__)
 
 # Requests with these never take the lane: the regular path owns idempotency records.
 DECLINING_HEADERS = frozenset({"idempotency-key"})

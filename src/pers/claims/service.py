@@ -75,7 +75,7 @@ from pers.claims.models import CAMPAIGN_SCOPE, CampaignClaim, ClaimedBy
 from pers.claims.repository import Limits
 from pers.errors import PersError
 from pers.kit.amounts import MAX_BASE_UNITS, ExactFloat
-from pers.kit.ids import parse_uuid, uuid7
+from pers.kit.ids import uuid7
 from pers.runtime import Runtime
 from pers.tokens.models import TokenType
 from pers.tokens.service import TokenView
@@ -594,13 +594,6 @@ async def claim(
 
 # --- the fast lane (docs/decisions.md, "The fast lane") ----------------------------------------
 
-_FAST_USER_COLUMNS = {
-    UserIdentifier.ID: "id",
-    UserIdentifier.EMAIL: "email",
-    UserIdentifier.EXTERNAL_ID: "external_id",
-    UserIdentifier.INSTAGRAM_ACCOUNT_ID: "instagram_account_id",
-}
-
 
 async def fast_claim(
     rt: Runtime,
@@ -645,16 +638,14 @@ async def fast_claim(
         _check_distance(trigger, None, request)
         _check_conditions(detail.trigger.conditions, request.conditions_data)
         if by is ClaimedBy.USER:
-            column, value = "id", str(credential.subject_id)
+            lookup = users_service.lookup_key(UserIdentifier.ID, str(credential.subject_id))
         else:
-            identifier, value = _named_user(request)
-            column = _FAST_USER_COLUMNS[identifier]
-            if identifier is UserIdentifier.EMAIL:
-                value = value.lower()
-            elif identifier is UserIdentifier.ID and parse_uuid(value) is None:
-                return None
+            lookup = users_service.lookup_key(*_named_user(request))
     except PersError:
         return None
+    if lookup is None:
+        return None
+    column, value = lookup
     if not isinstance(request.start_date, datetime | None) or not isinstance(
         request.end_date, datetime | None
     ):

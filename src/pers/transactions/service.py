@@ -466,11 +466,8 @@ async def fast_admin_mint_credits(
         return None
     if not user_email.strip():
         return None
-    identifier = identifier or UserIdentifier.EMAIL
-    value = user_email.strip()
-    if identifier is UserIdentifier.EMAIL:
-        value = value.lower()
-    elif identifier is UserIdentifier.ID and parse_uuid(value) is None:
+    lookup = users_service.lookup_key(identifier or UserIdentifier.EMAIL, user_email.strip())
+    if lookup is None:
         return None
     return await repository.fast_credits(
         rt.db,
@@ -478,7 +475,7 @@ async def fast_admin_mint_credits(
             kind="mint", auth=credential.check, tenant_id=credential.tenant_id,
             auth_id=credential.subject_id, environment=credential.environment,
             key_hash=credential.key_hash, key_type=credential.key_type, project_key=None,
-            user_column=users_service.FIELD_OF_IDENTIFIER[identifier], user_value=value,
+            user_column=lookup[0], user_value=lookup[1],
             trigger=TriggerProcessType.ADMIN_TRIGGERED, business_id=None, chain_id=None,
             amount=amount, issuer=ledger.issuer_address(rt.wallets, credential.tenant_id),
             entry_id=uuid7(), now=now, touch_before=credential.touch_before,

@@ -313,6 +313,15 @@ async def _find_view(
     return None if row is None else UserView(*row)
 
 
+def lookup_key(identifier: UserIdentifier, value: str) -> tuple[str, str] | None:
+    """The column and value :func:`resolve_user` looks ``value`` up by (an e-mail lower-cased,
+    for ``email_key``), for statements that find the user themselves (the fast lane); None
+    when no user can have it (an id that is not a uuid)."""
+    if identifier is UserIdentifier.ID and parse_uuid(value) is None:
+        return None
+    return FIELD_OF_IDENTIFIER[identifier], _normalized(identifier, value)
+
+
 def _normalized(identifier: UserIdentifier, value: str) -> str:
     return value.lower() if identifier is UserIdentifier.EMAIL else value
 
