@@ -216,12 +216,13 @@ def create_app(runtime: Runtime, *, own_runtime: bool = True) -> FastAPI:
     app.state.fast_lane_outcomes = Counter()
     if runtime.settings.fast_lane:
         from pers.claims import http_fast as claims_fast
+        from pers.redemptions import http_fast as redemptions_fast
         from pers.transactions import http_fast as transactions_fast
 
         # Inside RequestIdMiddleware (added after it, so it runs within it).
         fast_routes = {
             (method, V1 + path): handler
-            for routes in (transactions_fast.ROUTES, claims_fast.ROUTES)
+            for routes in (transactions_fast.ROUTES, claims_fast.ROUTES, redemptions_fast.ROUTES)
             for (method, path), handler in routes.items()
         }
         app.add_middleware(

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pers.db import driver, insert_row
+from pers.db import Database, autocommit_driver, driver, from_record, insert_row
 from pers.kit.enums import Environment
 from pers.redemptions.models import (
     Redemption,
@@ -23,6 +25,7 @@ from pers.redemptions.models import (
     RedemptionTokenUnit,
     RedemptionType,
 )
+from pers.transactions.models import Transaction
 
 
 class UniqueTaken(Exception):
@@ -327,3 +330,66 @@ async def list_redeems(
         .offset(offset)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+# --- the fast lane ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FastRedeem:
+    """The arguments of ``pers_fast_redeem`` (revision 0022), in its order; one entry per token
+    unit in each list."""
+
+    tenant_id: uuid.UUID
+    environment: Environment
+    user_id: uuid.UUID
+    project_key: str
+    catalog_version: int
+    redemption_id: uuid.UUID
+    country: str | None
+    redeem_id: uuid.UUID
+    spend_entry_id: uuid.UUID
+    token_ids: list[uuid.UUID]
+    token_addresses: list[str]
+    token_types: list[str]
+    token_decimals: list[int]
+    chain_ids: list[int | None]
+    token_keys: list[int]
+    unique: list[bool]
+    metadata_ids: list[int | None]
+    amounts: list[int]
+    entry_ids: list[uuid.UUID]
+    issuer: str
+    now: datetime
+
+
+_FAST_REDEEM = (
+    "SELECT redeem, movements FROM pers_fast_redeem($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+    " $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+)
+
+
+async def fast_redeem(
+    db: Database, args: FastRedeem
+) -> tuple[RedemptionRedeem, list[Transaction]] | None:
+    """Record a redeem in one autocommit statement: the redeem and its transactions, or None
+    when the function declined or the server refused (nothing written)."""
+    async with autocommit_driver(db) as conn:
+        try:
+            row = await conn.fetchrow(
+                _FAST_REDEEM, args.tenant_id, args.environment.value, args.user_id,
+                args.user_id.int, args.project_key, args.catalog_version, args.redemption_id,
+                args.country, args.redeem_id, args.spend_entry_id, args.token_ids,
+                args.token_addresses, args.token_types, args.token_decimals, args.chain_ids,
+                args.token_keys, args.unique, args.metadata_ids, args.amounts, args.entry_ids,
+                args.issuer, args.now,
+            )  # fmt: skip
+        except asyncpg.PostgresError:
+            return None
+    if row is None:
+        return None
+    dialect = db.engine.dialect
+    return (
+        from_record(dialect, RedemptionRedeem, row["redeem"]),
+        [from_record(dialect, Transaction, tx) for tx in row["movements"]],
+    )

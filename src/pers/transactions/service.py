@@ -75,8 +75,13 @@ class Party:
     owner_id: uuid.UUID | None
 
 
+def issuer_address(rt: Runtime, tenant_id: uuid.UUID) -> str:
+    """The tenant's issuer account, which every mint comes from and every burn goes to."""
+    return ledger.issuer_address(rt.wallets, tenant_id)
+
+
 def issuer_party(rt: Runtime, ctx: RequestContext) -> Party:
-    return Party(ledger.issuer_address(rt.wallets, ctx.tenant), OwnerType.TENANT, ctx.tenant)
+    return Party(issuer_address(rt, ctx.tenant), OwnerType.TENANT, ctx.tenant)
 
 
 def user_party(user: UserView) -> Party:
