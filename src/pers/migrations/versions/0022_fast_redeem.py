@@ -42,19 +42,22 @@ CREDIT_TOKEN_FUNCTION = """
 CREATE FUNCTION pers_fast_credit_token(
     p_tenant uuid, p_env varchar,
     OUT token_id uuid, OUT decimals integer, OUT address varchar, OUT chain_id bigint
-) LANGUAGE sql STABLE AS $$
-    SELECT id, decimals,
-           CASE p_env WHEN 'mainnet' THEN mainnet_contract_address
-                      ELSE testnet_contract_address END,
-           CASE p_env WHEN 'mainnet' THEN mainnet_chain_id ELSE testnet_chain_id END
-    FROM tokens
-    WHERE tenant_id = p_tenant AND type = 'ERC20'
-      AND CASE p_env
-          WHEN 'mainnet' THEN mainnet_is_active AND mainnet_contract_address IS NOT NULL
-          ELSE testnet_is_active AND testnet_contract_address IS NOT NULL
-      END
-    LIMIT 1
-$$
+) LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    -- PL/pgSQL, not SQL: its statement's plan is cached for the session; a SQL function
+    -- called from a PL/pgSQL statement is planned again on every call.
+    IF p_env = 'mainnet' THEN
+        SELECT t.id, t.decimals, t.mainnet_contract_address, t.mainnet_chain_id
+        INTO token_id, decimals, address, chain_id
+        FROM tokens t WHERE t.tenant_id = p_tenant AND t.type = 'ERC20'
+          AND t.mainnet_is_active AND t.mainnet_contract_address IS NOT NULL;
+    ELSE
+        SELECT t.id, t.decimals, t.testnet_contract_address, t.testnet_chain_id
+        INTO token_id, decimals, address, chain_id
+        FROM tokens t WHERE t.tenant_id = p_tenant AND t.type = 'ERC20'
+          AND t.testnet_is_active AND t.testnet_contract_address IS NOT NULL;
+    END IF;
+END $$
 """
 
 FAST_REDEEM_FUNCTION = """
