@@ -4,6 +4,7 @@ and the claim history views."""
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -26,6 +27,7 @@ from pers.campaigns.http_v1 import (
     CampaignRead,
     campaign_read,
 )
+from pers.campaigns.service import CampaignDetail
 from pers.claims import service
 from pers.claims.service import ClaimRecord, ClaimRequest
 from pers.kit.amounts import WireDecimal
@@ -140,25 +142,46 @@ class ClaimedRead(ClaimRead):
     )
 
 
-def claim_read(record: ClaimRecord) -> ClaimRead:
+# The campaign part of claim answers by the detail it renders: campaign details come from a
+# cache (campaigns.service), read-only, so each is rendered once, not once per claim. Each
+# entry keeps its detail, so an id is never reused while it is here.
+_CAMPAIGN_READS: OrderedDict[int, tuple[CampaignDetail, CampaignRead]] = OrderedDict()
+_CAMPAIGN_READS_SIZE = 1024
+
+
+def _campaign_part(detail: CampaignDetail) -> CampaignRead:
+    found = _CAMPAIGN_READS.get(id(detail))
+    if found is not None and found[0] is detail:
+        return found[1]
+    read = campaign_read(detail)
+    _CAMPAIGN_READS[id(detail)] = (detail, read)
+    if len(_CAMPAIGN_READS) > _CAMPAIGN_READS_SIZE:
+        _CAMPAIGN_READS.popitem(last=False)
+    return read
+
+
+def _claim_fields(record: ClaimRecord) -> dict[str, Any]:
     c = record.claim
-    return ClaimRead(
-        id=str(c.id),
-        created_at=c.created_at,
-        user=user_read(record.user),
-        campaign=campaign_read(record.campaign),
-        business=None if record.business is None else business_read(record.business),
-        completion=CompletionRead(
+    return {
+        "id": str(c.id),
+        "created_at": c.created_at,
+        "user": user_read(record.user),
+        "campaign": _campaign_part(record.campaign),
+        "business": None if record.business is None else business_read(record.business),
+        "completion": CompletionRead(
             count=c.completion_count, threshold=c.completion_threshold, rewarded=c.rewarded
         ),
-        transaction_ids=[str(t) for t in c.transaction_ids],
-    )
+        "transaction_ids": [str(t) for t in c.transaction_ids],
+    }
+
+
+def claim_read(record: ClaimRecord) -> ClaimRead:
+    return ClaimRead(**_claim_fields(record))
 
 
 def claimed_read(record: ClaimRecord) -> ClaimedRead:
     return ClaimedRead(
-        **dict(claim_read(record)),
-        transactions=[transaction_read(t) for t in record.transactions],
+        **_claim_fields(record), transactions=[transaction_read(t) for t in record.transactions]
     )
 
 

@@ -21,7 +21,7 @@ from pers.kit.amounts import WireAmount
 from pers.kit.enums import Environment
 from pers.kit.schemas import WireInput, WireModel
 from pers.redemptions import service
-from pers.redemptions.models import RedemptionType
+from pers.redemptions.models import RedemptionRedeem, RedemptionType
 from pers.redemptions.service import RedeemRecord, RedemptionDetail, TokenUnitDetail
 from pers.runtime import Runtime
 from pers.tokens.http_v1 import TokenRead, metadata_incremental_id, token_read
@@ -299,16 +299,21 @@ def redemption_read(detail: RedemptionDetail) -> RedemptionRead:
     )
 
 
+def _redeem_fields(r: RedemptionRedeem) -> dict[str, Any]:
+    return {
+        "id": str(r.id),
+        "user_id": str(r.user_id),
+        "redemption_id": str(r.redemption_id),
+        "transaction_ids": [str(t) for t in r.transaction_ids],
+        "credit_token_amount": r.credit_token_amount,
+        "user_country_code": r.user_country_code,
+        "created_at": r.created_at,
+    }
+
+
 def redeem_read(record: RedeemRecord) -> RedeemRead:
-    r = record.redeem
     return RedeemRead(
-        id=str(r.id),
-        user_id=str(r.user_id),
-        redemption_id=str(r.redemption_id),
-        transaction_ids=[str(t) for t in r.transaction_ids],
-        credit_token_amount=r.credit_token_amount,
-        user_country_code=r.user_country_code,
-        created_at=r.created_at,
+        **_redeem_fields(record.redeem),
         redemption=None if record.redemption is None else redemption_read(record.redemption),
     )
 
@@ -317,7 +322,8 @@ def redeemed_read(record: RedeemRecord) -> RedeemedRead:
     # The redeem answer leaves the redemption out (the caller just named it): rendering it,
     # with its tokens' ABIs, costs more than the redeem itself.
     return RedeemedRead(
-        **dict(redeem_read(RedeemRecord(record.redeem, None))),
+        **_redeem_fields(record.redeem),
+        redemption=None,
         transactions=[transaction_read(t) for t in record.transactions],
     )
 
