@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import signal
 import sys
 import threading
@@ -59,6 +60,11 @@ def _serve(settings: Settings, *, all_in_one: bool) -> int:
         worker = start_worker_thread(deployment, urls)
         lines.append("  settlement worker: running in this process")
     print("\n".join(lines), flush=True)
+    # What start-up made (modules, the app, its models: about 150,000 objects) lives as long
+    # as the process. Frozen, the collector no longer walks it on each full collection (about
+    # 80 ms on a 2-core machine, during which every request waits: the tail latency).
+    gc.collect()
+    gc.freeze()
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
     finally:
