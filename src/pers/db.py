@@ -150,14 +150,18 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
     return cast(asyncpg.Connection, conn)
 
 
-@asynccontextmanager
-async def autocommit_driver(db: Database) -> AsyncIterator[asyncpg.Connection]:
-    """An asyncpg connection of the pool, in no transaction: each statement runs and commits
-    on its own (the fast lane's one-statement operations). An error raised by the server means
-    the statement's implicit transaction rolled back."""
+async def fast_statement(db: Database, sql: str, *args: Any) -> asyncpg.Record | None:
+    """Run one statement on a pool connection in no transaction, so it commits on its own (the
+    fast lane's one-statement operations): its first row, or None when it returned none or the
+    server raised an error, on which its implicit transaction rolled back and nothing was
+    written. A lost connection is not a server error and propagates (its commit is unknown)."""
     async with db.engine.connect() as connection:
         raw = await connection.get_raw_connection()
-        yield cast(asyncpg.Connection, raw.driver_connection)
+        conn = cast(asyncpg.Connection, raw.driver_connection)
+        try:
+            return await conn.fetchrow(sql, *args)
+        except asyncpg.PostgresError:
+            return None
 
 
 _INSERTS: dict[tuple[type[Any], frozenset[str]], tuple[str, list[tuple[str, Any]]]] = {}

@@ -7,12 +7,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from pers.claims.models import CampaignClaim, ClaimedBy
-from pers.db import Database, autocommit_driver, bind_column, driver, from_record, insert_row
+from pers.db import Database, bind_column, driver, fast_statement, from_record, insert_row
 from pers.kit.enums import Environment
 from pers.transactions.models import Transaction
 from pers.users.models import User
@@ -149,22 +148,18 @@ async def fast_claim(
     or None when the function declined or the server refused (nothing written)."""
     dialect = db.engine.dialect
     conditions = bind_column(dialect, CampaignClaim.conditions_data, args.conditions_data)
-    async with autocommit_driver(db) as conn:
-        try:
-            row = await conn.fetchrow(
-                _FAST_CLAIM, args.tenant_id, args.environment.value, args.check,
-                args.subject_id, args.key_hash, args.key_type, args.project_key,
-                args.touch_before, args.catalog_version, args.user_column, args.user_value,
-                args.campaign_id, args.trigger_id, args.scope, args.limits.max_total,
-                args.limits.max_per_day, args.limits.cooldown_seconds, args.threshold,
-                args.claim_id, args.claimed_by.value, args.claimer_id, conditions,
-                args.multiplier, args.latitude, args.longitude, args.start_date,
-                args.end_date, args.process_type, args.token_ids, args.token_addresses,
-                args.token_decimals, args.chain_ids, args.amounts, args.entry_ids,
-                args.issuer, args.now, args.now.astimezone(UTC).date(),
-            )  # fmt: skip
-        except asyncpg.PostgresError:
-            return None
+    row = await fast_statement(
+        db, _FAST_CLAIM, args.tenant_id, args.environment.value, args.check,
+        args.subject_id, args.key_hash, args.key_type, args.project_key,
+        args.touch_before, args.catalog_version, args.user_column, args.user_value,
+        args.campaign_id, args.trigger_id, args.scope, args.limits.max_total,
+        args.limits.max_per_day, args.limits.cooldown_seconds, args.threshold,
+        args.claim_id, args.claimed_by.value, args.claimer_id, conditions,
+        args.multiplier, args.latitude, args.longitude, args.start_date,
+        args.end_date, args.process_type, args.token_ids, args.token_addresses,
+        args.token_decimals, args.chain_ids, args.amounts, args.entry_ids,
+        args.issuer, args.now, args.now.astimezone(UTC).date(),
+    )  # fmt: skip
     if row is None:
         return None
     return (

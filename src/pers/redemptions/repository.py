@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import asyncpg
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pers.db import Database, autocommit_driver, driver, from_record, insert_row
+from pers.db import Database, driver, fast_statement, from_record, insert_row
 from pers.kit.enums import Environment
 from pers.redemptions.models import (
     Redemption,
@@ -374,18 +373,14 @@ async def fast_redeem(
 ) -> tuple[RedemptionRedeem, list[Transaction]] | None:
     """Record a redeem in one autocommit statement: the redeem and its transactions, or None
     when the function declined or the server refused (nothing written)."""
-    async with autocommit_driver(db) as conn:
-        try:
-            row = await conn.fetchrow(
-                _FAST_REDEEM, args.tenant_id, args.environment.value, args.user_id,
-                args.user_id.int, args.project_key, args.catalog_version, args.redemption_id,
-                args.country, args.redeem_id, args.spend_entry_id, args.token_ids,
-                args.token_addresses, args.token_types, args.token_decimals, args.chain_ids,
-                args.token_keys, args.unique, args.metadata_ids, args.amounts, args.entry_ids,
-                args.issuer, args.now,
-            )  # fmt: skip
-        except asyncpg.PostgresError:
-            return None
+    row = await fast_statement(
+        db, _FAST_REDEEM, args.tenant_id, args.environment.value, args.user_id,
+        args.user_id.int, args.project_key, args.catalog_version, args.redemption_id,
+        args.country, args.redeem_id, args.spend_entry_id, args.token_ids,
+        args.token_addresses, args.token_types, args.token_decimals, args.chain_ids,
+        args.token_keys, args.unique, args.metadata_ids, args.amounts, args.entry_ids,
+        args.issuer, args.now,
+    )  # fmt: skip
     if row is None:
         return None
     dialect = db.engine.dialect

@@ -5,11 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-import asyncpg
 from sqlalchemy import or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from pers.db import Database, autocommit_driver, from_record, insert_row
+from pers.db import Database, fast_statement, from_record, insert_row
 from pers.kit.enums import Environment
 from pers.transactions.models import (
     OwnerType,
@@ -57,17 +56,13 @@ _FAST_CREDITS = (
 async def fast_credits(db: Database, args: FastCredits) -> Transaction | None:
     """Run the successful case of a credit movement in one autocommit statement: the written
     transaction, or None when the function declined or the server refused (nothing written)."""
-    async with autocommit_driver(db) as conn:
-        try:
-            row = await conn.fetchrow(
-                _FAST_CREDITS, args.kind, args.auth, args.tenant_id, args.auth_id,
-                args.environment.value, args.key_hash, args.key_type, args.project_key,
-                args.user_column, args.user_value, args.trigger.value, args.business_id,
-                args.chain_id, args.amount, args.issuer, args.entry_id, args.now,
-                args.touch_before,
-            )  # fmt: skip
-        except asyncpg.PostgresError:
-            return None
+    row = await fast_statement(
+        db, _FAST_CREDITS, args.kind, args.auth, args.tenant_id, args.auth_id,
+        args.environment.value, args.key_hash, args.key_type, args.project_key,
+        args.user_column, args.user_value, args.trigger.value, args.business_id,
+        args.chain_id, args.amount, args.issuer, args.entry_id, args.now,
+        args.touch_before,
+    )  # fmt: skip
     if row is None:
         return None
     return from_record(db.engine.dialect, Transaction, row)
