@@ -81,7 +81,12 @@ class TokenSigner:
             payload["exp"] = int((now + ttl).timestamp())
         if extra:
             payload.update(extra)
-        return jwt.encode(payload, self._private, algorithm=ALGORITHM, headers={"kid": self.kid})
+        token = jwt.encode(payload, self._private, algorithm=ALGORITHM, headers={"kid": self.kid})
+        if typ not in REFRESH_TYPES:
+            # Signed here, so valid by construction: remembered as decoding would read it (the
+            # JSON round trip), so the session's first request skips the ES256 check too.
+            self._remember(token, _checked(json.loads(json.dumps(payload))))
+        return token
 
     def is_ours(self, token: str) -> bool:
         try:
@@ -95,19 +100,23 @@ class TokenSigner:
 
         Verifying an ES256 signature costs about a quarter of a millisecond, on every request
         that presents a token. The outcome depends on nothing but the token's bytes and this
-        signer's key, so well-formed tokens are remembered (a bounded map, oldest out first);
+        signer's key, so well-formed tokens are remembered (a bounded map, oldest out first),
+        and so are the access tokens this signer issues, which it signed itself;
         expiry is checked on every call, and revocation is the callers' business as before.
         """
         claims = self._verified.get(token)
         if claims is None:
             claims = self._verify(token)
-            if len(self._verified) >= VERIFIED_CACHE_SIZE:
-                del self._verified[next(iter(self._verified))]
-            self._verified[token] = claims
+            self._remember(token, claims)
         exp = claims.get("exp")
         if exp is not None and (not isinstance(exp, int) or exp <= int(now.timestamp())):
             raise InvalidToken("token expired")
         return dict(claims)
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> None:
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = claims
 
     def _verify(self, token: str) -> dict[str, Any]:
         try:
@@ -120,14 +129,19 @@ class TokenSigner:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(f"token rejected: {exc}") from exc
-        for claim in ("tenantId", "env", "typ", "jti"):
-            if not isinstance(claims.get(claim), str):
-                raise InvalidToken(f"token lacks the {claim} claim")
-        try:
-            ApiKeyType(claims["typ"])
-            Environment(claims["env"])
-            uuid.UUID(claims["tenantId"])
-            uuid.UUID(claims["jti"])
-        except ValueError as exc:
-            raise InvalidToken("token claims are malformed") from exc
-        return claims
+        return _checked(claims)
+
+
+def _checked(claims: dict[str, Any]) -> dict[str, Any]:
+    """The claims every PERS token carries, well formed (InvalidToken otherwise)."""
+    for claim in ("tenantId", "env", "typ", "jti"):
+        if not isinstance(claims.get(claim), str):
+            raise InvalidToken(f"token lacks the {claim} claim")
+    try:
+        ApiKeyType(claims["typ"])
+        Environment(claims["env"])
+        uuid.UUID(claims["tenantId"])
+        uuid.UUID(claims["jti"])
+    except ValueError as exc:
+        raise InvalidToken("token claims are malformed") from exc
+    return claims
