@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import make_url
 
 from pers.config import Settings
-from pers.db import Database, make_engine
+from pers.db import Database, FastPool, make_engine
 from pers.deployment import Deployment, load_deployment
 from pers.kit.clock import Clock, SystemClock
 from pers.runtime import Runtime
@@ -75,4 +75,10 @@ def build_runtime(
     settings = deployment.settings
     role = None if urls.dedicated_app_login else settings.db_app_role
     engine = make_engine(urls.app, settings, role=role)
-    return Runtime.build(deployment, Database(engine), clock or SystemClock())
+    fast = None
+    if settings.fast_lane:
+        fast_engine = make_engine(
+            urls.app, settings, role=role, pool_size=settings.db_fast_pool_size
+        )
+        fast = FastPool(fast_engine, settings.db_fast_pool_size)
+    return Runtime.build(deployment, Database(engine, fast), clock or SystemClock())

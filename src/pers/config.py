@@ -149,6 +149,14 @@ class Settings(BaseSettings):
             "prepared statements each time): raise the pool size instead."
         ),
     )
+    db_fast_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description=(
+            "Connections the fast lane keeps open per process, apart from the pool "
+            '(docs/decisions.md, "The fast lane"). Its requests beyond it wait for one.'
+        ),
+    )
     fast_lane: bool = Field(
         default=True,
         description=(

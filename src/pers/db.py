@@ -7,8 +7,10 @@ Security applies to it; the tenant is set per transaction with ``set_config(...,
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import fields, is_dataclass
@@ -28,7 +30,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, InstanceState, Mapper
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.types import DateTime, TypeDecorator
+from sqlalchemy.util import greenlet_spawn
 
 from pers.config import Settings
 
@@ -65,7 +69,9 @@ def async_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, settings: Settings, *, role: str | None) -> AsyncEngine:
+def make_engine(
+    url: str, settings: Settings, *, role: str | None, pool_size: int | None = None
+) -> AsyncEngine:
     server_settings = {"application_name": "pers"}
     if role:
         # Fallback when the API has no login of its own: statements run as the app role (RESET
@@ -74,16 +80,111 @@ def make_engine(url: str, settings: Settings, *, role: str | None) -> AsyncEngin
         server_settings["role"] = role
     return create_async_engine(
         async_url(url),
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
+        pool_size=settings.db_pool_size if pool_size is None else pool_size,
+        max_overflow=settings.db_max_overflow if pool_size is None else 0,
         pool_pre_ping=False,
         connect_args={"server_settings": server_settings},
     )
 
 
-class Database:
-    def __init__(self, engine: AsyncEngine) -> None:
+class FastPool:
+    """The fast lane's connections (``fast_statement``), each checked out of its own engine once
+    and then kept: handing one over is a list pop, where a checkout through the engine costs
+    about 0.13 ms of CPU (the pool's bookkeeping, events and greenlet switches), a tenth of a
+    fast-lane request. The connections are made by the engine, so they are set up exactly as
+    the regular path's (login, role, codecs). At most ``size`` are open; callers beyond that
+    wait, first come first served. A connection that failed other than by a server error is
+    closed and its place given to the next caller."""
+
+    def __init__(self, engine: AsyncEngine, size: int) -> None:
         self.engine = engine
+        self.size = size
+        self._idle: list[PoolProxiedConnection] = []
+        self._open = 0
+        # A waiter is handed a connection, or None: a place to open one.
+        self._waiters: deque[asyncio.Future[PoolProxiedConnection | None]] = deque()
+
+    @property
+    def open(self) -> int:
+        return self._open
+
+    async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
+        """``fast_statement``'s contract: the first row, None on a server error."""
+        proxied = await self._acquire()
+        conn = cast(asyncpg.Connection, proxied.driver_connection)
+        try:
+            row = await conn.fetchrow(sql, *args)
+        except asyncpg.PostgresError:
+            # Refused by the server. A server that ended the session (shut down, the backend
+            # terminated) refuses with an error too: that connection is not kept.
+            if conn.is_closed():
+                await self._discard(proxied, conn)
+            else:
+                self._release(proxied)
+            return None
+        except BaseException:
+            # Lost, cancelled mid-statement, or a client-side failure: the connection's state is
+            # unknown, so it is not reused.
+            await self._discard(proxied, conn)
+            raise
+        self._release(proxied)
+        return row
+
+    async def _discard(self, proxied: PoolProxiedConnection, conn: asyncpg.Connection) -> None:
+        conn.terminate()
+        self._open -= 1
+        self._release(None)
+        await greenlet_spawn(proxied.invalidate)
+
+    async def _acquire(self) -> PoolProxiedConnection:
+        while True:
+            if self._idle:
+                return self._idle.pop()
+            if self._open < self.size:
+                self._open += 1
+                try:
+                    return await self.engine.raw_connection()
+                except BaseException:
+                    self._open -= 1
+                    self._release(None)
+                    raise
+            waiter: asyncio.Future[PoolProxiedConnection | None] = (
+                asyncio.get_running_loop().create_future()
+            )
+            self._waiters.append(waiter)
+            try:
+                handed = await waiter
+            except BaseException:
+                if waiter.done() and not waiter.cancelled():
+                    self._release(waiter.result())  # handed over as this caller gave up
+                else:
+                    self._waiters.remove(waiter)
+                raise
+            if handed is not None:
+                return handed
+
+    def _release(self, proxied: PoolProxiedConnection | None) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(proxied)
+                return
+        if proxied is not None:
+            self._idle.append(proxied)
+
+    async def close(self) -> None:
+        """Return the idle connections and close the engine (at shutdown)."""
+        idle, self._idle = self._idle, []
+        for proxied in idle:
+            self._open -= 1
+            await greenlet_spawn(proxied.close)
+        await self.engine.dispose()
+
+
+class Database:
+    def __init__(self, engine: AsyncEngine, fast: FastPool | None = None) -> None:
+        self.engine = engine
+        self.fast = fast
         self.sessionmaker = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
 
     @asynccontextmanager
@@ -100,6 +201,8 @@ class Database:
             await session.close()
 
     async def dispose(self) -> None:
+        if self.fast is not None:
+            await self.fast.close()
         await self.engine.dispose()
 
 
@@ -154,7 +257,11 @@ async def fast_statement(db: Database, sql: str, *args: Any) -> asyncpg.Record |
     """Run one statement on a pool connection in no transaction, so it commits on its own (the
     fast lane's one-statement operations): its first row, or None when it returned none or the
     server raised an error, on which its implicit transaction rolled back and nothing was
-    written. A lost connection is not a server error and propagates (its commit is unknown)."""
+    written. A lost connection is not a server error and propagates (its commit is unknown).
+    With a ``FastPool`` (the server has one) the connection comes from it, else from the
+    engine."""
+    if db.fast is not None:
+        return await db.fast.fetchrow(sql, *args)
     async with db.engine.connect() as connection:
         raw = await connection.get_raw_connection()
         conn = cast(asyncpg.Connection, raw.driver_connection)
