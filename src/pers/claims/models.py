@@ -39,17 +39,10 @@ CLAIMED_BY_TYPE = Enum(ClaimedBy, name="claimed_by", native_enum=False, length=1
 
 class CampaignClaim(TenantOwned, WithId, Base):
     __tablename__ = "campaign_claims"
+    # No foreign keys to the campaign and the trigger (revision 0024): a key check locks the
+    # referenced row FOR KEY SHARE, which made the campaign a hot row; neither is ever deleted
+    # (soft deletes only), and a claim is written only for a live one.
     __table_args__ = (
-        ForeignKeyConstraint(
-            ["tenant_id", "campaign_id"],
-            ["campaigns.tenant_id", "campaigns.id"],
-            name="fk_campaign_claims_campaign",
-        ),
-        ForeignKeyConstraint(
-            ["tenant_id", "trigger_id"],
-            ["campaign_triggers.tenant_id", "campaign_triggers.id"],
-            name="fk_campaign_claims_trigger",
-        ),
         ForeignKeyConstraint(
             ["tenant_id", "user_id"],
             ["users.tenant_id", "users.id"],
