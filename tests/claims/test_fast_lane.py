@@ -5,6 +5,7 @@ regular path (docs/decisions.md, "The fast lane")."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -41,10 +42,14 @@ async def test_a_user_claim_is_answered_by_the_lane_as_the_regular_path_would(
     # The first claim reads the campaign and caches its detail (the regular path).
     ok(await kit.client.post(CLAIM, json=body, headers=first.headers), 201)
     before = fast_lane_outcomes(kit.client).copy()
-    fast = ok(await kit.client.post(CLAIM, json=body, headers=second.headers), 201)
+    answer = await kit.client.post(CLAIM, json=body, headers=second.headers)
+    fast = ok(answer, 201)
     slow = ok(await regular_client.post(CLAIM, json=body, headers=third.headers), 201)
     after = fast_lane_outcomes(kit.client)
     assert after[CLAIM, True] == before[CLAIM, True] + 1
+    # The lane writes the campaign's JSON into its answer as rendered once: one campaign key.
+    keys = json.loads(answer.content, object_pairs_hook=lambda pairs: [k for k, _ in pairs])
+    assert sorted(keys) == sorted(set(keys)) == sorted(slow)
     assert after[CLAIM, False] == before[CLAIM, False]
     same_claim(fast, slow)
     assert fast["user"]["id"] == second.id

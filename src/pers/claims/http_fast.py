@@ -5,15 +5,11 @@ is not the plain successful case."""
 
 from __future__ import annotations
 
-from pydantic import TypeAdapter
-
 from pers.auth.context import PrincipalKind
 from pers.claims import service
-from pers.claims.http_v1 import ClaimedRead, ClaimForUserBody, UserClaimBody, _request, claimed_read
+from pers.claims.http_v1 import ClaimForUserBody, UserClaimBody, _request, claimed_json
 from pers.fastlane import FastAnswer, FastHandler, FastRequest, read_call
 from pers.runtime import Runtime
-
-_CLAIMED = TypeAdapter(ClaimedRead)
 
 
 async def _claim(
@@ -36,7 +32,7 @@ async def _claim(
     )
     if record is None:
         return None
-    return FastAnswer(201, _CLAIMED.dump_json(claimed_read(record), by_alias=True))
+    return FastAnswer(201, claimed_json(record))
 
 
 async def user_claim(rt: Runtime, request: FastRequest) -> FastAnswer | None:
