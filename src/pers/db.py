@@ -157,7 +157,7 @@ class FastPool:
             except BaseException:
                 if waiter.done() and not waiter.cancelled():
                     self._release(waiter.result())  # handed over as this caller gave up
-                else:
+                elif waiter in self._waiters:  # a release may have passed it over already
                     self._waiters.remove(waiter)
                 raise
             if handed is not None:

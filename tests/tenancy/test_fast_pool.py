@@ -149,6 +149,24 @@ async def test_a_waiter_cancelled_before_its_turn_takes_nothing(fast_pool: PoolF
     assert pool.open == 1
 
 
+async def test_a_waiter_cancelled_as_a_connection_is_released_leaves_it_idle(
+    fast_pool: PoolFactory,
+) -> None:
+    pool = fast_pool(1)
+    held = await pool._acquire()
+    waiter = asyncio.create_task(pool._acquire())
+    await asyncio.sleep(0)  # the waiter is now waiting for the one connection
+    # Cancelled, and in the same turn of the loop the connection comes back: the release
+    # passes over the cancelled waiter and keeps the connection.
+    waiter.cancel()
+    pool._release(held)
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert await pool._acquire() is held
+    pool._release(held)
+    assert pool.open == 1
+
+
 async def test_close_returns_the_connections(fast_pool: PoolFactory) -> None:
     pool = fast_pool(2)
     await asyncio.gather(*(pool.fetchrow("SELECT pg_sleep(0.05)") for _ in range(2)))
