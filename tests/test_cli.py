@@ -85,3 +85,18 @@ def test_worker_starts_settles_nothing_and_stops_cleanly_on_sigterm(
     assert process.returncode == 0, err
     assert "pers worker: settling" in out
     assert "settlement worker stopped" in err
+
+
+def test_serving_freezes_start_up_objects_and_collects_young_ones_less_often() -> None:
+    import gc
+
+    from pers.cli import GC_YOUNG_THRESHOLD, prepare_gc_for_serving
+
+    before = gc.get_threshold()
+    try:
+        prepare_gc_for_serving()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *before[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
