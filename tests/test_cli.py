@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy.engine import make_url
+
+from pers.cli import GC_YOUNG_THRESHOLD, prepare_gc_for_serving
 
 
 def _pers(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
@@ -88,10 +91,6 @@ def test_worker_starts_settles_nothing_and_stops_cleanly_on_sigterm(
 
 
 def test_serving_freezes_start_up_objects_and_collects_young_ones_less_often() -> None:
-    import gc
-
-    from pers.cli import GC_YOUNG_THRESHOLD, prepare_gc_for_serving
-
     before = gc.get_threshold()
     try:
         prepare_gc_for_serving()

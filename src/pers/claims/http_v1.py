@@ -173,9 +173,9 @@ def claimed_json(record: ClaimRecord) -> bytes:
     """``claimed_read`` as JSON (by alias), with the campaign's JSON rendered once per cached
     detail: the campaign is most of a claim answer (5 of its 6 KB, the token's ABI mostly), and
     serializing it on every claim cost more than the rest of the answer."""
-    _, _, rendered = _campaign_entry(record.campaign)
+    _, read, rendered = _campaign_entry(record.campaign)
     if not rendered:
-        rendered.append(_CAMPAIGN.dump_json(_campaign_part(record.campaign), by_alias=True))
+        rendered.append(_CAMPAIGN.dump_json(read, by_alias=True))
     rest = _CLAIMED.dump_json(claimed_read(record), by_alias=True, exclude={"campaign"})
     return rest[:-1] + b',"campaign":' + rendered[0] + b"}"
 
